@@ -1,0 +1,50 @@
+// The top of the program: turn argv into a CommandLine, set up logging once, dispatch.
+//
+// This is the only place (with the command files) that prints to the user. Usage errors exit
+// 2 with the usage text; commands return their own exit codes (exit_code.h).
+
+#include "daemon/app/main_command.h"
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/app/command_line.h"
+#include "daemon/app/exit_code.h"
+#include "daemon/app/version_command.h"
+#include "daemon/core/environment.h"
+
+namespace apig_certd::app {
+
+int main_command(int argc, char** argv) {
+  const Environment environment = Environment::from_process();
+  std::vector<std::string_view> arguments;
+  for (int i = 1; i < argc; ++i) {
+    arguments.emplace_back(argv[i]);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic): argv.
+  }
+  Result<CommandLine> line = parse_command_line(arguments, environment);
+  if (!line) {
+    std::fprintf(stderr, "apig-certd: %s\n\n%s", line.error().message().c_str(),
+                 usage_text().c_str());
+    return kExitUsage;
+  }
+  switch (line->command) {
+    case Command::Help:
+      std::fputs(usage_text().c_str(), stdout);
+      return kExitOk;
+    case Command::Version:
+      std::fputs(version_text().c_str(), stdout);
+      return kExitOk;
+    case Command::Check:
+    case Command::Run:
+    case Command::Sync:
+    case Command::Hook:
+    case Command::Status:
+      break;
+  }
+  std::fprintf(stderr, "apig-certd: this command is not implemented in this build yet\n");
+  return kExitUsage;
+}
+
+}  // namespace apig_certd::app

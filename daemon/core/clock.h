@@ -1,0 +1,37 @@
+#pragma once
+
+// Clock: the only way our code asks what time it is, so tests can set the time.
+//
+// Two timelines: wall-clock time (certificate validity, names, state timestamps) and
+// monotonic time (timeouts, backoff, scheduling), which never jumps when the clock is set.
+
+#include <chrono>
+
+namespace apig_certd {
+
+using SystemTime = std::chrono::system_clock::time_point;
+using MonotonicTime = std::chrono::steady_clock::time_point;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  Clock() = default;
+  Clock(const Clock&) = delete;
+  Clock& operator=(const Clock&) = delete;
+  Clock(Clock&&) = delete;
+  Clock& operator=(Clock&&) = delete;
+
+  // Wall-clock time.
+  virtual SystemTime now() const = 0;
+  // Monotonic time, for durations and deadlines.
+  virtual MonotonicTime monotonic_now() const = 0;
+};
+
+// The real clocks of the machine.
+class SystemClock final : public Clock {
+ public:
+  SystemTime now() const override { return std::chrono::system_clock::now(); }
+  MonotonicTime monotonic_now() const override { return std::chrono::steady_clock::now(); }
+};
+
+}  // namespace apig_certd

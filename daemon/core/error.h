@@ -1,0 +1,69 @@
+#pragma once
+
+// The error value every fallible function of ours returns (inside Result<T>).
+//
+// An Error knows what kind of failure it is (ErrorCode, which decides what the caller does
+// next), a message naming what failed, the errno of the failing call when there was one, and
+// a context chain added from the inside out as the error travels up:
+//
+//   Error::from_errno("inotify_add_watch", errno).with_context("watching '/etc/ssl/private'")
+//   -> "watching '/etc/ssl/private': inotify_add_watch: Permission denied"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace apig_certd {
+
+// A small, closed set. Each code is documented by what the caller should do.
+enum class ErrorCode {
+  InvalidArgument,   // The input is wrong; do not retry until it changes.
+  NotFound,          // The thing does not exist; do not retry until something changes.
+  PermissionDenied,  // Access refused; fix permissions or credentials, then retry.
+  ParseError,        // The input could not be parsed; do not retry until it changes.
+  Unavailable,       // A transient failure; retry with backoff.
+  Timeout,           // Took too long; retry with backoff.
+  Internal,          // Something that should not happen; report it.
+};
+
+// Returns the code's name, e.g. "InvalidArgument".
+std::string_view to_string(ErrorCode code);
+
+// True for the codes that mean "retry with backoff".
+bool is_retryable(ErrorCode code);
+
+class Error {
+ public:
+  Error(ErrorCode code, std::string message);
+
+  // An error from a failed system call. `errnum` is the errno captured right after the call.
+  // The code is derived from errnum (ENOENT -> NotFound, EACCES/EPERM -> PermissionDenied,
+  // EAGAIN/EINTR/... -> Unavailable, ETIMEDOUT -> Timeout, others -> Internal).
+  static Error from_errno(std::string_view call, int errnum);
+
+  // Adds an outer layer of context ("reading '/etc/x'"). Rendered outermost first.
+  Error&& with_context(std::string context) &&;
+  Error& with_context(std::string context) &;
+
+  ErrorCode code() const { return code_; }
+  // The innermost message, without context.
+  const std::string& message() const { return message_; }
+  std::optional<int> errnum() const { return errnum_; }
+  // Outermost first.
+  std::vector<std::string> context() const;
+
+  // "outer: inner: message".
+  std::string to_string() const;
+
+ private:
+  ErrorCode code_;
+  std::string message_;
+  std::optional<int> errnum_;
+  std::vector<std::string> context_;  // Innermost first, as added.
+};
+
+// The text of an errno value, thread-safe (strerror_r), e.g. "Permission denied".
+std::string errno_text(int errnum);
+
+}  // namespace apig_certd

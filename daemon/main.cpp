@@ -1,0 +1,30 @@
+// apig-certd's entry point: block the signals the event loop takes over, hold curl's global
+// state for the life of the process, and hand the command line to the app layer.
+//
+// The signal mask comes first, before anything (spdlog, curl, OpenSSL) can start a thread, so
+// every thread inherits it and signals arrive only through the loop's signalfd.
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include <pthread.h>
+
+#include "daemon/app/main_command.h"
+
+int main(int argc, char** argv) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  try {
+    return apig_certd::app::main_command(argc, argv);
+  } catch (const std::exception& exception) {
+    std::fprintf(stderr, "apig-certd: fatal: %s\n", exception.what());
+    return EXIT_FAILURE;
+  }
+}

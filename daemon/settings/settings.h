@@ -1,0 +1,143 @@
+#pragma once
+
+// The configuration of DESIGN.md §3 as plain values, with the documented defaults.
+//
+// These structs are what the rest of the program sees; only settings_loader.cpp knows TOML.
+// Secrets are never stored here: a SecretSource says *where* a secret comes from (a file,
+// an environment variable, a systemd credential), and read_secret() fetches it when needed.
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/core/duration.h"
+
+namespace apig_certd::settings {
+
+// Where in the config file a table or key was written, for messages ("config.toml:12:3").
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// "file:line:column" (or just "file" when line is 0).
+std::string to_string(const SourceLocation& location);
+
+enum class LogLevel { Trace, Debug, Info, Warn, Error };
+enum class DriftPolicy { Repair, Report };
+enum class Strategy { Replace, Update };
+enum class AuthMethod { AkSk, Token, Password };
+enum class NotifyEvent { Bound, Failed, Recovered, Expiring, Drift };
+
+// Where a secret is read from. The value itself is never kept in Settings.
+struct SecretSource {
+  enum class Kind {
+    File,         // A file named in the config (`*_file`); permissions are checked.
+    Environment,  // An environment variable, e.g. APIG_CERTD_SECRET_KEY.
+    Credential,   // A systemd credential: $CREDENTIALS_DIRECTORY/<name>.
+  };
+  Kind kind = Kind::File;
+  std::filesystem::path path;  // File and Credential.
+  std::string variable;        // Environment.
+  std::string description;     // For messages: "secret_key_file '/etc/...'", never the value.
+};
+
+struct DaemonSettings {
+  std::filesystem::path state_dir = "/var/lib/apig-certd";
+  Duration rescan_interval = std::chrono::hours(1);
+  Duration debounce = std::chrono::seconds(2);
+  Duration renew_warning = std::chrono::hours(21 * 24);
+  int concurrency = 8;
+  std::filesystem::path metrics_file;  // Empty: off.
+  LogLevel log_level = LogLevel::Info;
+  DriftPolicy drift = DriftPolicy::Repair;
+  Duration jitter = Duration::zero();
+};
+
+struct ApigSettings {
+  std::string region = "cn-north-4";
+  // Always filled after loading: the configured endpoint without a trailing '/', or
+  // "https://apig.{region}.myhuaweicloud.com".
+  std::string endpoint;
+  std::string project_id;
+  std::filesystem::path ca_file;  // Empty: system trust store only.
+  Duration timeout = std::chrono::seconds(30);
+  bool insecure_http = false;
+};
+
+struct AuthSettings {
+  AuthMethod method = AuthMethod::AkSk;
+  // aksk
+  std::optional<SecretSource> access_key;
+  std::optional<SecretSource> secret_key;
+  std::optional<SecretSource> security_token;  // Temporary credentials only.
+  // token
+  std::optional<SecretSource> token;
+  // password: always filled for method = password ("https://iam.{region}.myhuaweicloud.com").
+  std::string iam_endpoint;
+  std::string domain;  // The IAM account (domain) name.
+  std::string user;
+  std::optional<SecretSource> password;
+};
+
+struct PollSettings {
+  Duration interval = std::chrono::seconds(5);
+  Duration timeout = std::chrono::minutes(10);
+};
+
+struct RetrySettings {
+  Duration initial = std::chrono::seconds(5);
+  Duration max = std::chrono::hours(1);
+};
+
+struct TargetSettings {
+  std::string instance_id;
+  std::string group_id;
+  std::string domain;     // At least one of domain and domain_id is set.
+  std::string domain_id;  // Empty: looked up from `domain` in the group.
+  bool verify = false;
+  std::string verify_address;
+  SourceLocation location;
+};
+
+struct BindingSettings {
+  std::string name;
+  // Always filled after loading: from `lineage` (fullchain.pem, privkey.pem) or cert + key.
+  // Relative paths are resolved against the config file's directory.
+  std::filesystem::path cert;
+  std::filesystem::path key;
+  std::filesystem::path lineage;  // Empty unless `lineage` was given.
+  std::string cert_name;          // Defaults to `name`.
+  Strategy strategy = Strategy::Replace;
+  bool cleanup = true;
+  int keep_previous = 1;
+  std::vector<TargetSettings> targets;
+  SourceLocation location;
+};
+
+struct NotifySettings {
+  std::string url;
+  std::filesystem::path ca_file;
+  std::filesystem::path headers_file;
+  std::vector<NotifyEvent> on;  // Defaults to every event.
+  SourceLocation location;
+};
+
+struct Settings {
+  std::filesystem::path source_file;
+  DaemonSettings daemon;
+  ApigSettings apig;
+  AuthSettings auth;
+  PollSettings poll;
+  RetrySettings retry;
+  std::vector<BindingSettings> bindings;
+  std::vector<NotifySettings> notify;
+  // Non-fatal findings while loading (e.g. a group-readable secret file), one line each,
+  // "file:line:column: what". The caller logs them.
+  std::vector<std::string> warnings;
+};
+
+}  // namespace apig_certd::settings

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/app/check_command.h"
 #include "daemon/app/command_line.h"
 #include "daemon/app/exit_code.h"
 #include "daemon/app/version_command.h"
@@ -36,7 +37,10 @@ int main_command(int argc, char** argv) {
     case Command::Version:
       std::fputs(version_text().c_str(), stdout);
       return kExitOk;
-    case Command::Check:
+    case Command::Check: {
+      const SystemClock clock;
+      return run_check(*line, environment, clock, Output{});
+    }
     case Command::Run:
     case Command::Sync:
     case Command::Hook:

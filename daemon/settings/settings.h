@@ -13,10 +13,14 @@
 #include <vector>
 
 #include "daemon/core/duration.h"
+#include "daemon/core/environment.h"
+#include "daemon/core/result.h"
+#include "daemon/core/secret.h"
 
 namespace apig_certd::settings {
 
 // Where in the config file a table or key was written, for messages ("config.toml:12:3").
+// Line and column count from 1; 0 means unknown.
 struct SourceLocation {
   std::string file;
   int line = 0;
@@ -31,6 +35,13 @@ enum class DriftPolicy { Repair, Report };
 enum class Strategy { Replace, Update };
 enum class AuthMethod { AkSk, Token, Password };
 enum class NotifyEvent { Bound, Failed, Recovered, Expiring, Drift };
+
+// The config spelling of each value ("info", "repair", "replace", "aksk", "bound").
+std::string_view to_string(LogLevel level);
+std::string_view to_string(DriftPolicy policy);
+std::string_view to_string(Strategy strategy);
+std::string_view to_string(AuthMethod method);
+std::string_view to_string(NotifyEvent event);
 
 // Where a secret is read from. The value itself is never kept in Settings.
 struct SecretSource {
@@ -139,5 +150,37 @@ struct Settings {
   // "file:line:column: what". The caller logs them.
   std::vector<std::string> warnings;
 };
+
+// Reads and validates the config file of DESIGN.md §3.
+//
+// Nothing but the config file is read: certificate files need not exist (that is `check`'s
+// job), and secrets are located (SecretSource) but never read. Secret files named in the
+// config must exist as regular files that other users cannot read.
+//
+// Errors:
+//   NotFound / PermissionDenied  the file cannot be opened (the message names the path);
+//   ParseError                   TOML syntax ("FILE:LINE:COLUMN: what toml++ says");
+//   InvalidArgument              the file is too large, or the content breaks the contract.
+//                                The message has one line per problem (at most about 20),
+//                                each "FILE:LINE:COLUMN: what is wrong; what is expected",
+//                                sorted by position. No secret value is ever quoted.
+// Warnings (e.g. a group-readable secret file) are returned in Settings::warnings.
+Result<Settings> load_settings(const std::filesystem::path& file, const Environment& environment);
+
+// As load_settings(), from text already in memory. `file` names the source in messages and
+// its directory anchors relative paths; it is not read.
+Result<Settings> parse_settings(std::string_view text, const std::filesystem::path& file,
+                                const Environment& environment);
+
+// Reads a secret from where `source` says (file, environment variable or systemd credential)
+// and removes one trailing newline ("\n" or "\r\n").
+//
+// A SecretSource::Kind::File is re-checked: it must be a regular file not readable by other
+// users. `environment` supplies the value of Kind::Environment sources.
+// Errors name the source by its description and never contain the value:
+//   NotFound          the file or variable does not exist;
+//   PermissionDenied  the file cannot be opened, or other users can read it;
+//   InvalidArgument   the secret is empty, too large (over 64 KiB), or not a regular file.
+Result<Secret> read_secret(const SecretSource& source, const Environment& environment);
 
 }  // namespace apig_certd::settings

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds apig-certd and runs every test. On a fresh Debian 12 machine (as root) it first
+# installs what the build and the tests need (scripts/install-deps.sh).
+#
+#   scripts/test.sh                          # RelWithDebInfo build in build/, all tests
+#   BUILD_DIR=build-asan SANITIZE=address,undefined scripts/test.sh
+#   BUILD_TYPE=Debug scripts/test.sh
+#
+# Exits non-zero when anything fails.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${BUILD_DIR:-$root/build}
+build_type=${BUILD_TYPE:-RelWithDebInfo}
+sanitize=${SANITIZE:-}
+jobs=${JOBS:-$(nproc)}
+
+"$root/scripts/install-deps.sh"
+
+cmake -S "$root" -B "$build_dir" -G Ninja \
+    -DCMAKE_BUILD_TYPE="$build_type" \
+    -DAPIG_CERTD_SANITIZE="$sanitize" \
+    -DAPIG_CERTD_WERROR=ON
+cmake --build "$build_dir" -j "$jobs"
+
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+cd "$build_dir"
+ctest --output-on-failure -j "$jobs" --timeout 300

@@ -1,0 +1,378 @@
+// The APIG v2 endpoints of the certificate-binding family (REFERENCE.md §2.4-2.9).
+//
+// Each request is authenticated first (401), then the path's project is checked against the
+// account (403 APIG.1005, or 401 APIG.1003 when X-Project-Id disagrees with the path), then
+// routed. Lookups fail outside-in with APIG's codes: instance APIG.3030, group APIG.3001,
+// domain APIG.3020, certificate APIG.3021, a certificate not bound to the domain APIG.3097.
+//
+// Uploads (POST on a domain, PUT of a certificate) are checked in a fixed order: the three
+// fields present (APIG.2001), the name rule (APIG.2012), then certificate_check.h's PEM,
+// key, expiry, SAN, chain and 2038 checks. Only the SHA-256 of the private key is stored.
+//
+// The one-step bind creates an "instance" certificate and binds it; DELETE on the domain's
+// certificate unbinds and deletes it (§2.5). What a second bind does is the second_bind
+// switch: replace (the old certificate is unbound and deleted) or refuse (APIG.2051).
+// Deleting a certificate object that is still bound is refused with 400 APIG.3470, a code the
+// simulator picked (the documentation names none).
+
+#include <algorithm>
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/crypto/digest.h"
+#include "tests/apig-sim/render.h"
+#include "tests/apig-sim/simulator.h"
+
+namespace apig_certd::sim {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kPrefix = "^/v2/([^/]+)/apigw";
+
+struct Upload {
+  std::string cert_content;
+  std::string name;
+  std::string private_key;
+};
+
+HttpResponse json_response(int status, const json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = dump_json(body);
+  return response;
+}
+
+HttpResponse no_content() {
+  HttpResponse response;
+  response.status = 204;
+  response.content_type.clear();
+  return response;
+}
+
+ApigError not_found(std::string code, std::string message) {
+  return ApigError{404, std::move(code), std::move(message)};
+}
+
+tl::expected<Upload, ApigError> read_upload(std::string_view body) {
+  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return tl::unexpected(ApigError{400, "APIG.2011", "The request body is not a JSON object"});
+  }
+  std::array<std::string, 3> values;
+  static constexpr std::array<std::string_view, 3> kFields = {"cert_content", "name",
+                                                              "private_key"};
+  for (std::size_t i = 0; i < kFields.size(); ++i) {
+    const auto found = parsed.find(kFields[i]);
+    if (found == parsed.end() || found->is_null() ||
+        (found->is_string() && found->get<std::string>().empty())) {
+      return tl::unexpected(ApigError{
+          400, "APIG.2001",
+          "The request parameters must be specified, parameterName:" + std::string(kFields[i])});
+    }
+    if (!found->is_string()) {
+      return tl::unexpected(ApigError{
+          400, "APIG.2012", "Invalid parameter value, parameterName:" + std::string(kFields[i])});
+    }
+    values[i] = found->get<std::string>();
+  }
+  if (!is_valid_certificate_name(values[1])) {
+    return tl::unexpected(ApigError{
+        400, "APIG.2012",
+        "Invalid parameter value, parameterName:name. Please refer to the support documentation"});
+  }
+  return Upload{std::move(values[0]), std::move(values[1]), std::move(values[2])};
+}
+
+// offset/limit per REFERENCE.md §1: offset < 0 -> 0; limit <= 0 -> 20; limit > 500 -> 500.
+std::pair<std::size_t, std::size_t> page_of(const HttpRequest& request) {
+  const auto number = [&](std::string_view name, long fallback) {
+    const std::string text = request.query_value(name).value_or("");
+    long value = fallback;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size() ? value : fallback;
+  };
+  const long offset = std::max(0L, number("offset", 0));
+  long limit = number("limit", 20);
+  limit = limit <= 0 ? 20 : std::min(limit, 500L);
+  return {static_cast<std::size_t>(offset), static_cast<std::size_t>(limit)};
+}
+
+bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+struct DomainPath {
+  Instance* instance;
+  Group* group;
+  Domain* domain;
+};
+
+// The instance, group and domain named by match[2..4], or the 404 for the first missing.
+tl::expected<DomainPath, ApigError> lookup_domain(Model& model, const std::smatch& match) {
+  Instance* instance = model.find_instance(match[2].str());
+  if (instance == nullptr) {
+    return tl::unexpected(not_found("APIG.3030", "The instance does not exist"));
+  }
+  Group* group = find_group(*instance, match[3].str());
+  if (group == nullptr) {
+    return tl::unexpected(not_found("APIG.3001", "The API group does not exist"));
+  }
+  Domain* domain = find_domain(*group, match[4].str());
+  if (domain == nullptr) {
+    return tl::unexpected(not_found("APIG.3020", "The URL domain does not exist"));
+  }
+  return DomainPath{instance, group, domain};
+}
+
+}  // namespace
+
+std::vector<Simulator::Route> Simulator::apig_routes() {
+  const std::string prefix(kPrefix);
+  const std::string domain = prefix + "/instances/([^/]+)/api-groups/([^/]+)/domains/([^/]+)";
+  return {
+      {"GET", std::regex(prefix + "/instances/([^/]+)/api-groups/?$"), &Simulator::list_groups},
+      {"GET", std::regex(prefix + "/instances/([^/]+)/api-groups/([^/]+)$"),
+       &Simulator::show_group},
+      {"POST", std::regex(domain + "/certificate$"), &Simulator::bind_certificate},
+      {"GET", std::regex(domain + "/certificate/([^/]+)$"), &Simulator::show_domain_certificate},
+      {"DELETE", std::regex(domain + "/certificate/([^/]+)$"),
+       &Simulator::delete_domain_certificate},
+      {"GET", std::regex(prefix + "/certificates/?$"), &Simulator::list_certificates},
+      {"GET", std::regex(prefix + "/certificates/([^/]+)$"), &Simulator::show_certificate},
+      {"PUT", std::regex(prefix + "/certificates/([^/]+)$"), &Simulator::update_certificate},
+      {"DELETE", std::regex(prefix + "/certificates/([^/]+)$"), &Simulator::delete_certificate},
+  };
+}
+
+HttpResponse Simulator::handle_apig(const HttpRequest& request, std::string_view request_id) {
+  if (auto denied = authenticator_.check(request, clock_.now())) {
+    return error_response(*denied, request_id);
+  }
+  for (const Route& route : routes_) {
+    std::smatch match;
+    if (route.method != request.method || !std::regex_match(request.path, match, route.pattern)) {
+      continue;
+    }
+    const std::string project_id = match[1].str();
+    const auto header_project = request.header("X-Project-Id");
+    if (header_project && *header_project != project_id) {
+      return error_response({401, "APIG.1003",
+                             "X-Project-Id does not match the project in the "
+                             "request path"},
+                            request_id);
+    }
+    if (project_id != model_.project_id) {
+      return error_response({403, "APIG.1005",
+                             "No permissions to request this method: project " + project_id +
+                                 " is not this account's project"},
+                            request_id);
+    }
+    return (this->*route.handler)(request, match, request_id);
+  }
+  return error_response(
+      {404, "APIGW.0101", "The API does not exist or has not been published in an environment"},
+      request_id);
+}
+
+HttpResponse Simulator::list_groups(const HttpRequest& request, const std::smatch& match,
+                                    std::string_view request_id) {
+  Instance* instance = model_.find_instance(match[2].str());
+  if (instance == nullptr) {
+    return error_response(not_found("APIG.3030", "The instance does not exist"), request_id);
+  }
+  const auto id = request.query_value("id");
+  const auto name = request.query_value("name");
+  const bool precise = request.query_value("precise_search") == "name";
+  std::vector<Group*> matching;
+  for (Group& group : instance->groups) {
+    const bool name_ok = !name || (precise ? group.name == *name : contains(group.name, *name));
+    if ((!id || group.id == *id) && name_ok) {
+      matching.push_back(&group);
+    }
+  }
+  const auto [offset, limit] = page_of(request);
+  json groups = json::array();
+  for (std::size_t i = offset; i < matching.size() && i < offset + limit; ++i) {
+    advance_cname(*matching[i]);
+    groups.push_back(group_json(*matching[i], model_));
+  }
+  const std::size_t size = groups.size();
+  return json_response(200, {{"size", size}, {"total", matching.size()}, {"groups", groups}});
+}
+
+HttpResponse Simulator::show_group(const HttpRequest& /*request*/, const std::smatch& match,
+                                   std::string_view request_id) {
+  Instance* instance = model_.find_instance(match[2].str());
+  if (instance == nullptr) {
+    return error_response(not_found("APIG.3030", "The instance does not exist"), request_id);
+  }
+  Group* group = find_group(*instance, match[3].str());
+  if (group == nullptr) {
+    return error_response(not_found("APIG.3001", "The API group does not exist"), request_id);
+  }
+  advance_cname(*group);
+  return json_response(200, group_json(*group, model_));
+}
+
+HttpResponse Simulator::bind_certificate(const HttpRequest& request, const std::smatch& match,
+                                         std::string_view request_id) {
+  const auto path = lookup_domain(model_, match);
+  if (!path) {
+    return error_response(path.error(), request_id);
+  }
+  Instance* instance = path->instance;
+  Group* group = path->group;
+  Domain* domain = path->domain;
+  auto upload = read_upload(request.body);
+  if (!upload) {
+    return error_response(upload.error(), request_id);
+  }
+  const std::vector<std::string> names = {domain->domain};
+  auto facts = check_upload(upload->cert_content, upload->private_key, names, clock_.now());
+  if (!facts) {
+    return error_response(facts.error(), request_id);
+  }
+  if (!domain->certificate_id.empty()) {
+    if (model_.second_bind == SecondBind::Refuse) {
+      return error_response(
+          {400, "APIG.2051", "A domain name cannot be bound with different certificates"},
+          request_id);
+    }
+    model_.certificates.erase(domain->certificate_id);
+  }
+  const SystemTime now = clock_.now();
+  Certificate certificate{.id = random_id(),
+                          .name = upload->name,
+                          .type = "instance",
+                          .instance_id = instance->id,
+                          .facts = std::move(*facts),
+                          .content = upload->cert_content,
+                          .private_key_sha256 = crypto::sha256_hex(upload->private_key),
+                          .created = now,
+                          .updated = now};
+  domain->certificate_id = certificate.id;
+  restart_cname_sequence(*domain);
+  const json body = bind_response_json(*instance, *group, *domain, certificate);
+  const std::string id = certificate.id;
+  model_.certificates.emplace(id, std::move(certificate));
+  return json_response(201, body);
+}
+
+HttpResponse Simulator::show_domain_certificate(const HttpRequest& request,
+                                                const std::smatch& match,
+                                                std::string_view request_id) {
+  const auto path = lookup_domain(model_, match);
+  if (!path) {
+    return error_response(path.error(), request_id);
+  }
+  const Domain* domain = path->domain;
+  const Certificate* certificate = model_.find_certificate(match[5].str());
+  if (certificate == nullptr) {
+    return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
+  }
+  if (domain->certificate_id != certificate->id) {
+    return error_response(not_found("APIG.3097",
+                                    "The binding record of the SSL certificate "
+                                    "and domain does not exist"),
+                          request_id);
+  }
+  if (request.method == "DELETE") {
+    for (Domain* bound : model_.domains_bound_to(certificate->id)) {
+      bound->certificate_id.clear();
+    }
+    model_.certificates.erase(match[5].str());
+    return no_content();
+  }
+  return json_response(200, certificate_json(*certificate, model_));
+}
+
+HttpResponse Simulator::delete_domain_certificate(const HttpRequest& request,
+                                                  const std::smatch& match,
+                                                  std::string_view request_id) {
+  // Same lookups and errors as the GET; show_domain_certificate branches on the method.
+  return show_domain_certificate(request, match, request_id);
+}
+
+HttpResponse Simulator::list_certificates(const HttpRequest& request, const std::smatch& /*match*/,
+                                          std::string_view /*request_id*/) {
+  const auto name = request.query_value("name");
+  const auto common_name = request.query_value("common_name");
+  const auto algorithm_type = request.query_value("algorithm_type");
+  const auto type = request.query_value("type");
+  std::vector<const Certificate*> matching;
+  for (const auto& [id, certificate] : model_.certificates) {
+    if ((!name || contains(certificate.name, *name)) &&
+        (!common_name || certificate.facts.common_name == *common_name) &&
+        (!algorithm_type || certificate.facts.algorithm_type == *algorithm_type) &&
+        (!type || certificate.type == *type)) {
+      matching.push_back(&certificate);
+    }
+  }
+  const auto [offset, limit] = page_of(request);
+  json certs = json::array();
+  for (std::size_t i = offset; i < matching.size() && i < offset + limit; ++i) {
+    certs.push_back(certificate_base_json(*matching[i], model_));
+  }
+  const std::size_t size = certs.size();
+  return json_response(200, {{"size", size}, {"total", matching.size()}, {"certs", certs}});
+}
+
+HttpResponse Simulator::show_certificate(const HttpRequest& /*request*/, const std::smatch& match,
+                                         std::string_view request_id) {
+  const Certificate* certificate = model_.find_certificate(match[2].str());
+  if (certificate == nullptr) {
+    return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
+  }
+  return json_response(200, certificate_json(*certificate, model_));
+}
+
+HttpResponse Simulator::update_certificate(const HttpRequest& request, const std::smatch& match,
+                                           std::string_view request_id) {
+  Certificate* certificate = model_.find_certificate(match[2].str());
+  if (certificate == nullptr) {
+    return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
+  }
+  auto upload = read_upload(request.body);
+  if (!upload) {
+    return error_response(upload.error(), request_id);
+  }
+  const std::vector<Domain*> bound = model_.domains_bound_to(certificate->id);
+  std::vector<std::string> names;
+  for (const Domain* domain : bound) {
+    names.push_back(domain->domain);
+  }
+  auto facts = check_upload(upload->cert_content, upload->private_key, names, clock_.now());
+  if (!facts) {
+    return error_response(facts.error(), request_id);
+  }
+  certificate->name = upload->name;
+  certificate->facts = std::move(*facts);
+  certificate->content = upload->cert_content;
+  certificate->private_key_sha256 = crypto::sha256_hex(upload->private_key);
+  certificate->updated = clock_.now();
+  for (Domain* domain : bound) {
+    restart_cname_sequence(*domain);
+  }
+  return json_response(200, certificate_json(*certificate, model_));
+}
+
+HttpResponse Simulator::delete_certificate(const HttpRequest& /*request*/, const std::smatch& match,
+                                           std::string_view request_id) {
+  const std::string id = match[2].str();
+  if (model_.find_certificate(id) == nullptr) {
+    return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
+  }
+  if (!model_.domains_bound_to(id).empty()) {
+    return error_response({400, "APIG.3470",
+                           "The certificate is bound to domain names and "
+                           "cannot be deleted; unbind it first"},
+                          request_id);
+  }
+  model_.certificates.erase(id);
+  return no_content();
+}
+
+}  // namespace apig_certd::sim

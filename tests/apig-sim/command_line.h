@@ -1,0 +1,34 @@
+#pragma once
+
+// apig-sim's command line:
+//   apig-sim --seed FILE.json [--listen 127.0.0.1:0] [--tls-cert PEM --tls-key PEM]
+//            [--port-file PATH]
+
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "daemon/core/result.h"
+
+namespace apig_certd::sim {
+
+struct CommandLine {
+  std::filesystem::path seed;
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::optional<std::filesystem::path> tls_certificate;
+  std::optional<std::filesystem::path> tls_key;
+  std::optional<std::filesystem::path> port_file;
+  bool help = false;
+};
+
+// Parses the arguments after the program name. InvalidArgument for an unknown option, a
+// missing value, a missing --seed, only one of --tls-cert/--tls-key, or a --listen address
+// that is not an IPv4 loopback address (127.0.0.0/8) with a port 0..65535.
+Result<CommandLine> parse_command_line(std::span<const char* const> arguments);
+
+// The usage text.
+const char* usage();
+
+}  // namespace apig_certd::sim

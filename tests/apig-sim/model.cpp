@@ -1,0 +1,101 @@
+// Lookups and the CNAME state machine of the simulated account.
+//
+// A domain's cname_status normally stands still. After a successful bind (POST on the domain
+// or PUT of its certificate) it walks its seeded cname_sequence: each read of the group (GET
+// group, or a group list page that contains the group) moves it one step and the read sees
+// the new value; the last value sticks. This is what a daemon that polls after binding sees,
+// and a sequence like [2, 4] lets tests drive the "resolution failed" branch.
+
+#include "tests/apig-sim/model.h"
+
+#include <algorithm>
+
+#include <openssl/rand.h>
+
+#include "daemon/core/check.h"
+#include "daemon/crypto/digest.h"
+
+namespace apig_certd::sim {
+
+std::string_view to_string(SecondBind mode) {
+  return mode == SecondBind::Replace ? "replace" : "refuse";
+}
+
+std::optional<SecondBind> parse_second_bind(std::string_view text) {
+  if (text == "replace") {
+    return SecondBind::Replace;
+  }
+  if (text == "refuse") {
+    return SecondBind::Refuse;
+  }
+  return std::nullopt;
+}
+
+Instance* Model::find_instance(std::string_view id) {
+  const auto found = std::find_if(instances.begin(), instances.end(),
+                                  [&](const Instance& instance) { return instance.id == id; });
+  return found == instances.end() ? nullptr : &*found;
+}
+
+const Certificate* Model::find_certificate(std::string_view id) const {
+  const auto found = certificates.find(id);
+  return found == certificates.end() ? nullptr : &found->second;
+}
+
+Certificate* Model::find_certificate(std::string_view id) {
+  const auto found = certificates.find(id);
+  return found == certificates.end() ? nullptr : &found->second;
+}
+
+std::vector<Domain*> Model::domains_bound_to(std::string_view certificate_id) {
+  std::vector<Domain*> bound;
+  for (Instance& instance : instances) {
+    for (Group& group : instance.groups) {
+      for (Domain& domain : group.domains) {
+        if (domain.certificate_id == certificate_id) {
+          bound.push_back(&domain);
+        }
+      }
+    }
+  }
+  return bound;
+}
+
+Group* find_group(Instance& instance, std::string_view id) {
+  const auto found = std::find_if(instance.groups.begin(), instance.groups.end(),
+                                  [&](const Group& group) { return group.id == id; });
+  return found == instance.groups.end() ? nullptr : &*found;
+}
+
+Domain* find_domain(Group& group, std::string_view id) {
+  const auto found = std::find_if(group.domains.begin(), group.domains.end(),
+                                  [&](const Domain& domain) { return domain.id == id; });
+  return found == group.domains.end() ? nullptr : &*found;
+}
+
+void restart_cname_sequence(Domain& domain) {
+  if (!domain.cname_sequence.empty()) {
+    domain.cname_step = 0;
+  }
+}
+
+void advance_cname(Group& group) {
+  for (Domain& domain : group.domains) {
+    if (!domain.cname_step) {
+      continue;
+    }
+    const std::size_t last = domain.cname_sequence.size() - 1;
+    const std::size_t step = std::min(*domain.cname_step, last);
+    domain.cname_status = domain.cname_sequence[step];
+    domain.cname_step = step == last ? std::nullopt : std::optional<std::size_t>(step + 1);
+  }
+}
+
+std::string random_id() {
+  std::array<unsigned char, 16> bytes{};
+  APIG_CERTD_CHECK(RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) == 1,
+                   "RAND_bytes failed");
+  return crypto::hex_lower(bytes);
+}
+
+}  // namespace apig_certd::sim

@@ -1,0 +1,92 @@
+#pragma once
+
+// The simulated APIG account: instances, their API groups and custom domains, and the SSL
+// certificate objects. Plain data plus lookups; the Simulator guards it with its mutex, and
+// render.h turns it into APIG's JSON.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/core/clock.h"
+#include "daemon/core/secret.h"
+#include "tests/apig-sim/certificate_check.h"
+
+namespace apig_certd::sim {
+
+// What POST .../domains/{d}/certificate does when the domain already has a certificate
+// (REFERENCE.md §13 item 1: undocumented, so both behaviours are simulated).
+enum class SecondBind {
+  Replace,  // Unbind and delete the old certificate, bind the new one.
+  Refuse,   // 400 APIG.2051.
+};
+
+std::string_view to_string(SecondBind mode);
+std::optional<SecondBind> parse_second_bind(std::string_view text);
+
+struct Certificate {
+  std::string id;  // 32 hex.
+  std::string name;
+  std::string type = "global";         // "global" | "instance".
+  std::string instance_id = "common";  // "common" for global certificates.
+  CertificateFacts facts;
+  std::string content;             // The PEM as uploaded (certificates are public).
+  std::string private_key_sha256;  // Never the key itself.
+  SystemTime created;
+  SystemTime updated;
+};
+
+struct Domain {
+  std::string id;
+  std::string domain;
+  int cname_status = 3;
+  // Statuses returned on successive reads of the group after a bind; the last one sticks.
+  std::vector<int> cname_sequence;
+  // The next index into cname_sequence; set by a bind, advanced by each group read.
+  std::optional<std::size_t> cname_step;
+  std::string min_ssl_version = "TLSv1.1";
+  std::string certificate_id;  // Empty when no certificate is bound.
+};
+
+struct Group {
+  std::string id;
+  std::string name;
+  std::string sl_domain;
+  SystemTime registered;
+  std::vector<Domain> domains;
+};
+
+struct Instance {
+  std::string id;
+  std::vector<Group> groups;
+};
+
+struct Model {
+  std::string project_id;
+  std::string region = "cn-north-4";
+  SecondBind second_bind = SecondBind::Replace;
+  std::vector<Instance> instances;
+  std::map<std::string, Certificate, std::less<>> certificates;  // By id.
+
+  Instance* find_instance(std::string_view id);
+  const Certificate* find_certificate(std::string_view id) const;
+  Certificate* find_certificate(std::string_view id);
+  // Every domain that has certificate `id` bound, with the instance it belongs to.
+  std::vector<Domain*> domains_bound_to(std::string_view certificate_id);
+};
+
+Group* find_group(Instance& instance, std::string_view id);
+Domain* find_domain(Group& group, std::string_view id);
+
+// Starts the domain's cname_sequence over (after a bind); no-op for an empty sequence.
+void restart_cname_sequence(Domain& domain);
+// One group read: every domain following its sequence takes the next status.
+void advance_cname(Group& group);
+
+// A fresh random 32-character lower-case hex id.
+std::string random_id();
+
+}  // namespace apig_certd::sim

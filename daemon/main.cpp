@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "daemon/app/main_command.h"
+#include "daemon/http/curl_transport.h"
 
 int main(int argc, char** argv) {
   sigset_t signals;
@@ -21,6 +22,11 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  const apig_certd::http::CurlGlobal curl_global;
+  if (!curl_global.ok()) {
+    std::fputs("apig-certd: fatal: curl_global_init failed\n", stderr);
+    return EXIT_FAILURE;
+  }
   try {
     return apig_certd::app::main_command(argc, argv);
   } catch (const std::exception& exception) {

@@ -1,10 +1,12 @@
-// `apig-certd check`: everything that can be known without the network.
+// `apig-certd check`: everything that can be known without changing anything.
 //
 // Order: the config (exit 78 if invalid: nothing else makes sense then), the credentials
 // (each secret source is read once to prove it is there and non-empty, then wiped; the value
 // is never printed), then every binding's certificate bundle, once per binding, and every
 // target against it. A bundle problem applies to all targets of the binding, so each target
-// line carries the full story: an operator reading one line knows what to fix.
+// line carries the full story: an operator reading one line knows what to fix. With
+// --online, each API group is read once (whatever the number of its targets), each target's
+// domain is found in it, and what is bound there now is reported.
 //
 // stdout gets exactly one line per target, "OK ..." or "FAIL ...", plus a "FAIL auth: ..." line
 // when credentials are unusable; warnings that do not make a target fail (a certificate
@@ -14,14 +16,19 @@
 #include "daemon/app/check_command.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "daemon/apig/models.h"
+#include "daemon/app/apig_session.h"
 #include "daemon/app/exit_code.h"
 #include "daemon/cert/bundle.h"
+#include "daemon/cert/certificate_name.h"
+#include "daemon/cert/checks.h"
 #include "daemon/core/time_format.h"
 #include "daemon/settings/settings.h"
-#include "daemon/settings/settings_loader.h"
 
 namespace apig_certd::app {
 
@@ -63,6 +70,25 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
   return text;
 }
 
+// What check found out about one target; rendered as one line at the end.
+struct TargetVerdict {
+  const BindingSettings* binding = nullptr;
+  const TargetSettings* target = nullptr;
+  std::vector<std::string> errors;
+  std::vector<std::string> facts;  // Shown when OK.
+  std::vector<std::string> warnings;
+
+  bool ok() const { return errors.empty(); }
+  std::string render() const {
+    std::string line = (ok() ? "OK   " : "FAIL ") + describe_target(*binding, *target) + ": " +
+                       join(ok() ? facts : errors, "; ");
+    if (!warnings.empty()) {
+      line += "; warning: " + join(warnings, "; ");
+    }
+    return line;
+  }
+};
+
 // Reads every configured secret once, to prove it can be read and is not empty.
 std::vector<std::string> check_credentials(const Settings& config,
                                            const Environment& environment) {
@@ -86,20 +112,17 @@ std::vector<std::string> check_credentials(const Settings& config,
   return failures;
 }
 
-struct TargetVerdict {
-  bool ok = true;
-  std::string line;
-};
-
-// The verdict for every target of one binding: the bundle is loaded and checked once.
+// The offline verdict for every target of one binding: the bundle is loaded and checked once.
 std::vector<TargetVerdict> check_binding(const Settings& config, const BindingSettings& binding,
                                          SystemTime now) {
   std::vector<TargetVerdict> verdicts;
+  for (const TargetSettings& target : binding.targets) {
+    verdicts.push_back(TargetVerdict{&binding, &target, {}, {}, {}});
+  }
   Result<cert::Bundle> bundle = cert::load_bundle({binding.cert, binding.key});
   if (!bundle) {
-    const std::string why = bundle.error().to_string();
-    for (const TargetSettings& target : binding.targets) {
-      verdicts.push_back({false, "FAIL " + describe_target(binding, target) + ": " + why});
+    for (TargetVerdict& verdict : verdicts) {
+      verdict.errors.push_back(bundle.error().to_string());
     }
     return verdicts;
   }
@@ -120,31 +143,72 @@ std::vector<TargetVerdict> check_binding(const Settings& config, const BindingSe
     warnings.push_back("expires in " + std::to_string(days_left) +
                        " days, within renew_warning: is the ACME client renewing it?");
   }
-  const std::string name = cert::certificate_name(binding.cert_name, *bundle);
-  for (const TargetSettings& target : binding.targets) {
-    std::vector<std::string> target_errors = errors;
-    if (!target.domain.empty()) {
-      if (std::optional<cert::Problem> problem = cert::check_domain(*bundle, target.domain)) {
-        target_errors.push_back(describe_problem(*problem));
+  const std::string fact = "certificate " + cert::certificate_name(binding.cert_name, *bundle) +
+                           " (" + std::string(cert::to_string(bundle->key_type())) + " " +
+                           std::to_string(bundle->key_bits()) + ", expires " +
+                           format_utc_iso8601(bundle->not_after()) + ", " +
+                           std::to_string(days_left) + " days left)";
+  for (TargetVerdict& verdict : verdicts) {
+    verdict.errors = errors;
+    verdict.warnings = warnings;
+    verdict.facts.push_back(fact);
+    if (!verdict.target->domain.empty()) {
+      if (std::optional<cert::Problem> problem = cert::check_domain(*bundle, verdict.target->domain)) {
+        verdict.errors.push_back(describe_problem(*problem));
       }
     }
-    TargetVerdict verdict;
-    verdict.ok = target_errors.empty();
-    if (verdict.ok) {
-      verdict.line = "OK   " + describe_target(binding, target) + ": certificate " + name + " (" +
-                     std::string(cert::to_string(bundle->key_type())) + " " +
-                     std::to_string(bundle->key_bits()) + ", expires " +
-                     format_utc_iso8601(bundle->not_after()) + ", " + std::to_string(days_left) +
-                     " days left)";
-    } else {
-      verdict.line = "FAIL " + describe_target(binding, target) + ": " + join(target_errors, "; ");
-    }
-    if (!warnings.empty()) {
-      verdict.line += "; warning: " + join(warnings, "; ");
-    }
-    verdicts.push_back(std::move(verdict));
   }
   return verdicts;
+}
+
+std::string_view describe_cname(apig::CnameStatus status) {
+  switch (status) {
+    case apig::CnameStatus::NotResolved:
+      return "CNAME not resolved";
+    case apig::CnameStatus::Resolving:
+      return "CNAME resolving";
+    case apig::CnameStatus::Resolved:
+      return "CNAME resolved";
+    case apig::CnameStatus::Failed:
+      return "CNAME resolution failed";
+    case apig::CnameStatus::Unknown:
+      break;
+  }
+  return "CNAME status unknown";
+}
+
+// Adds what APIG says about each target: its domain_id and what is bound there now.
+void check_online(ApigSession& session, std::vector<TargetVerdict>& verdicts) {
+  std::map<std::pair<std::string, std::string>, Result<apig::Group>> groups;
+  for (TargetVerdict& verdict : verdicts) {
+    const TargetSettings& target = *verdict.target;
+    const auto key = std::make_pair(target.instance_id, target.group_id);
+    auto found = groups.find(key);
+    if (found == groups.end()) {
+      found = groups.emplace(key, session.client().get_group(target.instance_id, target.group_id)).first;
+    }
+    const Result<apig::Group>& group = found->second;
+    if (!group) {
+      verdict.errors.push_back("online: " + group.error().to_string());
+      continue;
+    }
+    const apig::UrlDomain* domain = target.domain_id.empty()
+                                        ? group->find_domain_by_name(target.domain)
+                                        : group->find_domain_by_id(target.domain_id);
+    if (domain == nullptr) {
+      verdict.errors.push_back(
+          "online: the domain is not bound to API group '" + target.group_id +
+          "': bind it to the group in APIG first, or fix the target's domain/domain_id");
+      continue;
+    }
+    std::string bound = domain->ssl_name;
+    if (bound.empty() && !domain->ssl_infos.empty()) {
+      bound = domain->ssl_infos.front().ssl_name;
+    }
+    verdict.facts.push_back("online: domain_id " + domain->id + ", " +
+                            std::string(describe_cname(domain->cname_status)) + ", " +
+                            (bound.empty() ? "no certificate bound" : "serving '" + bound + "'"));
+  }
 }
 
 }  // namespace
@@ -162,29 +226,44 @@ int run_check(const CommandLine& line, const Environment& environment, const Clo
   }
 
   int failed = 0;
-  int total = 0;
-  for (const std::string& failure : check_credentials(*config, environment)) {
+  const std::vector<std::string> credential_failures = check_credentials(*config, environment);
+  for (const std::string& failure : credential_failures) {
     print_line(output.out, "FAIL auth: " + failure);
     ++failed;
   }
   const SystemTime now = clock.now();
+  std::vector<TargetVerdict> verdicts;
   for (const BindingSettings& binding : config->bindings) {
-    for (const TargetVerdict& verdict : check_binding(*config, binding, now)) {
-      print_line(output.out, verdict.line);
-      ++total;
-      failed += verdict.ok ? 0 : 1;
+    for (TargetVerdict& verdict : check_binding(*config, binding, now)) {
+      verdicts.push_back(std::move(verdict));
     }
   }
-  std::fflush(output.out);
-
   if (line.online) {
-    print_line(output.err,
-               "apig-certd: check --online is not available in this build yet (it needs the "
-               "APIG client); only the offline checks above ran");
-    return kExitFailed;
+    if (!credential_failures.empty()) {
+      for (TargetVerdict& verdict : verdicts) {
+        verdict.errors.emplace_back("online: not checked, the credentials are unusable");
+      }
+    } else {
+      Result<std::unique_ptr<ApigSession>> session = ApigSession::create(*config, environment, clock);
+      if (!session) {
+        for (TargetVerdict& verdict : verdicts) {
+          verdict.errors.push_back("online: " + session.error().to_string());
+        }
+      } else {
+        check_online(**session, verdicts);
+      }
+    }
   }
-  print_line(output.err, "check: " + std::to_string(total) + " target(s), " +
-                             std::to_string(total - std::min(failed, total)) + " OK, " +
+  int ok = 0;
+  for (const TargetVerdict& verdict : verdicts) {
+    print_line(output.out, verdict.render());
+    ok += verdict.ok() ? 1 : 0;
+  }
+  std::fflush(output.out);
+  const auto total = static_cast<int>(verdicts.size());
+  failed += total - ok;
+  print_line(output.err, "check: " + std::to_string(total) + " target(s), " + std::to_string(ok) +
+                             " OK" + (line.online ? " (online)" : "") + ", " +
                              std::to_string(failed) + " problem(s)");
   return failed == 0 ? kExitOk : kExitFailed;
 }

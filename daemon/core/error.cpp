@@ -106,6 +106,31 @@ Error& Error::with_context(std::string context) & {
   return *this;
 }
 
+Error&& Error::with_field(std::string name, std::string value) && {
+  with_field(std::move(name), std::move(value));
+  return std::move(*this);
+}
+
+Error& Error::with_field(std::string name, std::string value) & {
+  for (auto& [existing, existing_value] : fields_) {
+    if (existing == name) {
+      existing_value = std::move(value);
+      return *this;
+    }
+  }
+  fields_.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+std::optional<std::string> Error::field(std::string_view name) const {
+  for (const auto& [existing, value] : fields_) {
+    if (existing == name) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> Error::context() const {
   return {context_.rbegin(), context_.rend()};
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace apig_certd {
@@ -42,6 +43,15 @@ class Error {
   // EAGAIN/EINTR/... -> Unavailable, ETIMEDOUT -> Timeout, others -> Internal).
   static Error from_errno(std::string_view call, int errnum);
 
+  // Attaches a named fact for programs (not people): "http_status" = "400",
+  // "apig_error_code" = "APIG.2051", "request_id" = "...". Used to decide what to do next and
+  // as structured journald fields. Setting a name again replaces the value.
+  Error&& with_field(std::string name, std::string value) &&;
+  Error& with_field(std::string name, std::string value) &;
+  // The field's value, or nullopt.
+  std::optional<std::string> field(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
   // Adds an outer layer of context ("reading '/etc/x'"). Rendered outermost first.
   Error&& with_context(std::string context) &&;
   Error& with_context(std::string context) &;
@@ -61,6 +71,7 @@ class Error {
   std::string message_;
   std::optional<int> errnum_;
   std::vector<std::string> context_;  // Innermost first, as added.
+  std::vector<std::pair<std::string, std::string>> fields_;
 };
 
 // The text of an errno value, thread-safe (strerror_r), e.g. "Permission denied".

@@ -47,7 +47,7 @@ TempDir::~TempDir() {
 }
 
 std::filesystem::path TempDir::write(std::string_view relative, std::string_view content,
-                                     std::filesystem::perms mode) {
+                                     std::filesystem::perms mode) const {
   const std::filesystem::path target = path_ / relative;
   std::error_code error;
   std::filesystem::create_directories(target.parent_path(), error);

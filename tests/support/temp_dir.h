@@ -25,7 +25,7 @@ class TempDir {
   // returns the full path.
   std::filesystem::path write(std::string_view relative, std::string_view content,
                               std::filesystem::perms mode = std::filesystem::perms::owner_read |
-                                                            std::filesystem::perms::owner_write);
+                                                            std::filesystem::perms::owner_write) const;
 
  private:
   std::filesystem::path path_;

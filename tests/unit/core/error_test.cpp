@@ -63,3 +63,21 @@ TEST(Result, CarriesValueOrError) {
 
 }  // namespace
 }  // namespace apig_certd
+
+namespace apig_certd {
+namespace {
+
+TEST(Error, FieldsAreSetReplacedAndRead) {
+  Error error = Error(ErrorCode::InvalidArgument, "refused")
+                    .with_field("http_status", "400")
+                    .with_field("apig_error_code", "APIG.2051");
+  error.with_field("http_status", "409");
+  EXPECT_EQ(error.field("http_status"), "409");
+  EXPECT_EQ(error.field("apig_error_code"), "APIG.2051");
+  EXPECT_FALSE(error.field("missing").has_value());
+  EXPECT_EQ(error.fields().size(), 2U);
+  EXPECT_EQ(error.to_string(), "refused");  // Fields are for programs, not the message.
+}
+
+}  // namespace
+}  // namespace apig_certd

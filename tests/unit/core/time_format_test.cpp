@@ -23,3 +23,27 @@ TEST(TimeFormat, DaysUntilRoundsDown) {
 
 }  // namespace
 }  // namespace apig_certd
+
+namespace apig_certd {
+namespace {
+
+TEST(ParseUtcIso8601, AcceptsSecondsAndFractions) {
+  const Result<SystemTime> plain = parse_utc_iso8601("2020-01-04T09:05:22Z");
+  ASSERT_TRUE(plain) << plain.error().to_string();
+  EXPECT_EQ(format_utc_iso8601(*plain), "2020-01-04T09:05:22Z");
+  const Result<SystemTime> fraction = parse_utc_iso8601("2020-01-04T09:05:22.701000Z");
+  ASSERT_TRUE(fraction);
+  EXPECT_EQ(*fraction, *plain);
+  EXPECT_EQ(format_utc_iso8601(*parse_utc_iso8601("2040-02-29T00:00:00Z")), "2040-02-29T00:00:00Z");
+}
+
+TEST(ParseUtcIso8601, RejectsOtherShapes) {
+  for (const char* text : {"", "2020-01-04", "2020-01-04T09:05:22", "2020-01-04 09:05:22Z",
+                           "2020-13-04T09:05:22Z", "2021-02-29T00:00:00Z", "2020-01-04T09:05:22.Z",
+                           "2020-01-04T09:05:22+08:00", "20x0-01-04T09:05:22Z"}) {
+    EXPECT_FALSE(parse_utc_iso8601(text)) << text;
+  }
+}
+
+}  // namespace
+}  // namespace apig_certd

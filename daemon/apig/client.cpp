@@ -1,0 +1,256 @@
+// The APIG client.
+//
+// Every call goes through call(): build the request, let the authenticator sign it, send it,
+// and turn anything but a 2xx into an Error (api_error.h). A 401 gets one second chance when
+// the authenticator says fresh credentials may help (an IAM token that expired early). The
+// bodies that carry a private key are built as Secrets and never logged; the URL in errors
+// has no query string. Path segments are percent-encoded, because IDs come from the config.
+
+#include "daemon/apig/client.h"
+
+#include <array>
+#include <utility>
+
+#include "daemon/apig/api_error.h"
+#include "daemon/core/json_writer.h"
+#include "daemon/apig/response_parser.h"
+
+namespace apig_certd::apig {
+
+namespace {
+
+constexpr long kPageLimit = 500;  // APIG's maximum page size.
+constexpr int kMaxPages = 100;
+
+bool is_unreserved(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+Secret upload_body(const CertificateUpload& upload) {
+  const std::string_view key =
+      upload.private_key_pem != nullptr ? upload.private_key_pem->view() : std::string_view();
+  return write_json_object({{"name", upload.name},
+                            {"cert_content", upload.certificate_pem},
+                            {"private_key", key}});
+}
+
+template <typename T>
+Result<T> with_what(Result<T> result, std::string_view what) {
+  if (!result) {
+    return fail(std::move(result.error()).with_context(std::string(what)));
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string encode_path_segment(std::string_view segment) {
+  constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
+                                      '8', '9', 'A', 'B', 'C', 'D', 'E', 'F'};
+  std::string encoded;
+  encoded.reserve(segment.size());
+  for (const char c : segment) {
+    if (is_unreserved(c)) {
+      encoded += c;
+    } else {
+      const auto byte = static_cast<unsigned char>(c);
+      encoded += '%';
+      encoded += kHex[byte >> 4U];
+      encoded += kHex[byte & 0x0FU];
+    }
+  }
+  return encoded;
+}
+
+Client::Client(http::Transport& transport, auth::Authenticator& authenticator,
+               ClientOptions options)
+    : transport_(transport), authenticator_(authenticator), options_(std::move(options)) {}
+
+std::string Client::project_path() const {
+  return "/v2/" + encode_path_segment(options_.project_id) + "/apigw";
+}
+
+Result<http::Response> Client::call(std::string method, std::string path, std::string query,
+                                    Secret body, std::string_view what) {
+  http::Request request;
+  request.method = std::move(method);
+  request.url = options_.endpoint + path + (query.empty() ? "" : "?" + query);
+  request.timeout = options_.timeout;
+  if (!body.empty()) {
+    request.headers.push_back({"Content-Type", "application/json"});
+  }
+  request.body = std::move(body);
+  const std::vector<http::Header> base_headers = request.headers;
+
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    request.headers = base_headers;
+    Result<void> authorized = authenticator_.authorize(request);
+    if (!authorized) {
+      return fail(std::move(authorized.error()).with_context(std::string(what)));
+    }
+    Result<http::Response> response = transport_.send(request);
+    if (!response) {
+      return fail(std::move(response.error()).with_context(std::string(what)));
+    }
+    if (response->status >= 200 && response->status < 300) {
+      return response;
+    }
+    if (response->status == 401 && attempt == 0 && authenticator_.refresh_after_unauthorized()) {
+      continue;
+    }
+    return fail(api_error(what, *response));
+  }
+  return fail(ErrorCode::Internal, std::string(what) + ": unreachable");
+}
+
+Result<Group> Client::get_group(std::string_view instance_id, std::string_view group_id) {
+  const std::string what = "reading API group '" + std::string(group_id) + "'";
+  Result<http::Response> response =
+      call("GET",
+           project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
+               encode_path_segment(group_id),
+           "", Secret(), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return with_what(parse_group(response->body), what);
+}
+
+Result<std::vector<Group>> Client::list_groups(std::string_view instance_id) {
+  const std::string what = "listing the API groups of instance '" + std::string(instance_id) + "'";
+  std::vector<Group> groups;
+  for (int page = 0; page < kMaxPages; ++page) {
+    const std::string query =
+        "limit=" + std::to_string(kPageLimit) + "&offset=" + std::to_string(groups.size());
+    Result<http::Response> response = call(
+        "GET", project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups",
+        query, Secret(), what);
+    if (!response) {
+      return fail(std::move(response.error()));
+    }
+    Result<GroupPage> parsed = with_what(parse_group_page(response->body), what);
+    if (!parsed) {
+      return fail(std::move(parsed.error()));
+    }
+    const bool empty_page = parsed->groups.empty();
+    for (Group& group : parsed->groups) {
+      groups.push_back(std::move(group));
+    }
+    if (empty_page || static_cast<long>(groups.size()) >= parsed->total) {
+      return groups;
+    }
+  }
+  return fail(ErrorCode::Unavailable, what + ": more than " + std::to_string(kMaxPages) +
+                                          " pages, giving up");
+}
+
+Result<std::string> Client::resolve_domain_id(std::string_view instance_id,
+                                              std::string_view group_id, std::string_view domain) {
+  Result<Group> group = get_group(instance_id, group_id);
+  if (!group) {
+    return fail(std::move(group.error()));
+  }
+  const UrlDomain* found = group->find_domain_by_name(domain);
+  if (found == nullptr) {
+    std::string known;
+    for (const UrlDomain& entry : group->url_domains) {
+      known += (known.empty() ? "" : ", ") + entry.domain;
+    }
+    return fail(ErrorCode::NotFound,
+                "domain '" + std::string(domain) + "' is not bound to API group '" +
+                    std::string(group_id) + "' (its domains: " + (known.empty() ? "none" : known) +
+                    "): bind the domain to the group in APIG first, or fix the target");
+  }
+  return found->id;
+}
+
+Result<BoundDomain> Client::bind_certificate(std::string_view instance_id, std::string_view group_id,
+                                             std::string_view domain_id,
+                                             const CertificateUpload& upload) {
+  const std::string what = "binding certificate '" + std::string(upload.name) + "' to domain '" +
+                           std::string(domain_id) + "'";
+  Result<http::Response> response =
+      call("POST",
+           project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
+               encode_path_segment(group_id) + "/domains/" + encode_path_segment(domain_id) +
+               "/certificate",
+           "", upload_body(upload), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return with_what(parse_bound_domain(response->body), what);
+}
+
+Result<void> Client::delete_bound_certificate(std::string_view instance_id,
+                                              std::string_view group_id,
+                                              std::string_view domain_id,
+                                              std::string_view certificate_id) {
+  const std::string what = "deleting certificate '" + std::string(certificate_id) +
+                           "' bound to domain '" + std::string(domain_id) + "'";
+  Result<http::Response> response =
+      call("DELETE",
+           project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
+               encode_path_segment(group_id) + "/domains/" + encode_path_segment(domain_id) +
+               "/certificate/" + encode_path_segment(certificate_id),
+           "", Secret(), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return {};
+}
+
+Result<Certificate> Client::get_bound_certificate(std::string_view instance_id,
+                                                  std::string_view group_id,
+                                                  std::string_view domain_id,
+                                                  std::string_view certificate_id) {
+  const std::string what = "reading certificate '" + std::string(certificate_id) +
+                           "' of domain '" + std::string(domain_id) + "'";
+  Result<http::Response> response =
+      call("GET",
+           project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
+               encode_path_segment(group_id) + "/domains/" + encode_path_segment(domain_id) +
+               "/certificate/" + encode_path_segment(certificate_id),
+           "", Secret(), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return with_what(parse_certificate(response->body), what);
+}
+
+Result<Certificate> Client::get_certificate(std::string_view certificate_id) {
+  const std::string what = "reading certificate '" + std::string(certificate_id) + "'";
+  Result<http::Response> response =
+      call("GET", project_path() + "/certificates/" + encode_path_segment(certificate_id), "",
+           Secret(), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return with_what(parse_certificate(response->body), what);
+}
+
+Result<Certificate> Client::update_certificate(std::string_view certificate_id,
+                                               const CertificateUpload& upload) {
+  const std::string what = "updating certificate '" + std::string(certificate_id) + "' to '" +
+                           std::string(upload.name) + "'";
+  Result<http::Response> response =
+      call("PUT", project_path() + "/certificates/" + encode_path_segment(certificate_id), "",
+           upload_body(upload), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return with_what(parse_certificate(response->body), what);
+}
+
+Result<void> Client::delete_certificate(std::string_view certificate_id) {
+  const std::string what = "deleting certificate '" + std::string(certificate_id) + "'";
+  Result<http::Response> response =
+      call("DELETE", project_path() + "/certificates/" + encode_path_segment(certificate_id), "",
+           Secret(), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return {};
+}
+
+}  // namespace apig_certd::apig

@@ -1,0 +1,85 @@
+#pragma once
+
+// The APIG client: the calls apig-certd makes on the v2 dedicated-gateway API
+// (REFERENCE.md §2), each returning a model or an Error that says what failed and why.
+//
+// One Client per worker thread (it uses one Transport, which is not thread-safe). It holds
+// references: the transport and the authenticator must outlive it.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/apig/models.h"
+#include "daemon/auth/authenticator.h"
+#include "daemon/core/result.h"
+#include "daemon/core/secret.h"
+#include "daemon/http/transport.h"
+
+namespace apig_certd::apig {
+
+struct ClientOptions {
+  std::string endpoint;    // "https://apig.cn-north-4.myhuaweicloud.com", no trailing '/'
+  std::string project_id;
+  Duration timeout = std::chrono::seconds(30);
+};
+
+// What a certificate upload (bind or update) sends. The key is referenced, not copied.
+struct CertificateUpload {
+  std::string_view name;             // fits ^[A-Za-z][A-Za-z0-9_]{3,49}$
+  std::string_view certificate_pem;  // leaf first, then the chain
+  const Secret* private_key_pem = nullptr;
+};
+
+class Client {
+ public:
+  Client(http::Transport& transport, auth::Authenticator& authenticator, ClientOptions options);
+
+  // GET .../instances/{instance_id}/api-groups/{group_id}: the group with its domains, their
+  // CNAME status and bound certificates.
+  Result<Group> get_group(std::string_view instance_id, std::string_view group_id);
+
+  // GET .../instances/{instance_id}/api-groups, every page.
+  Result<std::vector<Group>> list_groups(std::string_view instance_id);
+
+  // The domain_id of `domain` in the group. NotFound when the group has no such domain.
+  Result<std::string> resolve_domain_id(std::string_view instance_id, std::string_view group_id,
+                                        std::string_view domain);
+
+  // POST .../domains/{domain_id}/certificate: creates a certificate object and binds it.
+  Result<BoundDomain> bind_certificate(std::string_view instance_id, std::string_view group_id,
+                                       std::string_view domain_id, const CertificateUpload& upload);
+
+  // DELETE .../domains/{domain_id}/certificate/{certificate_id}: unbinds and deletes it.
+  Result<void> delete_bound_certificate(std::string_view instance_id, std::string_view group_id,
+                                        std::string_view domain_id, std::string_view certificate_id);
+
+  // GET .../domains/{domain_id}/certificate/{certificate_id}.
+  Result<Certificate> get_bound_certificate(std::string_view instance_id, std::string_view group_id,
+                                            std::string_view domain_id,
+                                            std::string_view certificate_id);
+
+  // GET /certificates/{certificate_id}.
+  Result<Certificate> get_certificate(std::string_view certificate_id);
+
+  // PUT /certificates/{certificate_id}: rewrites name, content and key in place.
+  Result<Certificate> update_certificate(std::string_view certificate_id,
+                                         const CertificateUpload& upload);
+
+  // DELETE /certificates/{certificate_id}: only certificates bound to no domain.
+  Result<void> delete_certificate(std::string_view certificate_id);
+
+ private:
+  Result<http::Response> call(std::string method, std::string path, std::string query,
+                              Secret body, std::string_view what);
+  std::string project_path() const;
+
+  http::Transport& transport_;
+  auth::Authenticator& authenticator_;
+  ClientOptions options_;
+};
+
+// Percent-encodes one path segment (RFC 3986 unreserved characters are kept).
+std::string encode_path_segment(std::string_view segment);
+
+}  // namespace apig_certd::apig

@@ -1,0 +1,38 @@
+// Look-ups on the models. Domain names compare case-insensitively and without a trailing
+// dot, because DNS names do and operators write both forms.
+
+#include "daemon/apig/models.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace apig_certd::apig {
+
+namespace {
+
+std::string normalise(std::string_view name) {
+  if (name.ends_with('.')) {
+    name.remove_suffix(1);
+  }
+  std::string lowered(name);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  return lowered;
+}
+
+}  // namespace
+
+const UrlDomain* Group::find_domain_by_id(std::string_view domain_id) const {
+  const auto it = std::find_if(url_domains.begin(), url_domains.end(),
+                               [&](const UrlDomain& entry) { return entry.id == domain_id; });
+  return it == url_domains.end() ? nullptr : &*it;
+}
+
+const UrlDomain* Group::find_domain_by_name(std::string_view domain_name) const {
+  const std::string wanted = normalise(domain_name);
+  const auto it = std::find_if(url_domains.begin(), url_domains.end(),
+                               [&](const UrlDomain& entry) { return normalise(entry.domain) == wanted; });
+  return it == url_domains.end() ? nullptr : &*it;
+}
+
+}  // namespace apig_certd::apig

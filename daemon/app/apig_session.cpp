@@ -1,0 +1,91 @@
+// Builds the APIG client stack from the settings.
+//
+// Each secret source becomes a SecretReader that reads it when the authenticator asks (first
+// request, or after a 401), so a rotated key file is picked up without a restart. The IAM
+// token fetch gets its own transport: the authenticator may be called while the APIG
+// transport is between requests of the same worker, and transports are not re-entrant.
+
+#include "daemon/app/apig_session.h"
+
+#include "daemon/apig/iam_authenticator.h"
+#include "daemon/auth/aksk_authenticator.h"
+#include "daemon/auth/token_authenticator.h"
+#include "daemon/core/check.h"
+#include "daemon/http/curl_transport.h"
+
+namespace apig_certd::app {
+
+namespace {
+
+auth::SecretReader reader_for(const settings::SecretSource& source, const Environment& environment) {
+  return [source, environment] { return settings::read_secret(source, environment); };
+}
+
+Result<std::unique_ptr<http::Transport>> make_transport(const settings::Settings& config) {
+  http::TransportOptions options;
+  options.ca_file = config.apig.ca_file;
+  options.timeout = config.apig.timeout;
+  options.allow_http = config.apig.insecure_http ? http::AllowHttp::LoopbackOnly : http::AllowHttp::No;
+  Result<std::unique_ptr<http::CurlTransport>> transport = http::CurlTransport::create(options);
+  if (!transport) {
+    return fail(std::move(transport.error()));
+  }
+  return std::unique_ptr<http::Transport>(std::move(*transport));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Settings& config,
+                                                         const Environment& environment,
+                                                         const Clock& clock) {
+  std::unique_ptr<ApigSession> session(new ApigSession());
+  Result<std::unique_ptr<http::Transport>> transport = make_transport(config);
+  if (!transport) {
+    return fail(std::move(transport.error()));
+  }
+  session->transport_ = std::move(*transport);
+
+  const settings::AuthSettings& auth = config.auth;
+  switch (auth.method) {
+    case settings::AuthMethod::AkSk: {
+      APIG_CERTD_CHECK(auth.access_key && auth.secret_key, "the loader guarantees AK/SK sources");
+      std::optional<auth::SecretReader> security_token;
+      if (auth.security_token) {
+        security_token = reader_for(*auth.security_token, environment);
+      }
+      session->authenticator_ = std::make_unique<auth::AkSkAuthenticator>(
+          reader_for(*auth.access_key, environment), reader_for(*auth.secret_key, environment),
+          std::move(security_token), config.apig.project_id, clock);
+      break;
+    }
+    case settings::AuthMethod::Token: {
+      APIG_CERTD_CHECK(auth.token.has_value(), "the loader guarantees a token source");
+      const std::filesystem::path watched =
+          auth.token->kind == settings::SecretSource::Kind::Environment ? std::filesystem::path()
+                                                                         : auth.token->path;
+      session->authenticator_ =
+          std::make_unique<auth::TokenAuthenticator>(reader_for(*auth.token, environment), watched);
+      break;
+    }
+    case settings::AuthMethod::Password: {
+      APIG_CERTD_CHECK(auth.password.has_value(), "the loader guarantees a password source");
+      Result<std::unique_ptr<http::Transport>> iam_transport = make_transport(config);
+      if (!iam_transport) {
+        return fail(std::move(iam_transport.error()));
+      }
+      session->iam_transport_ = std::move(*iam_transport);
+      session->authenticator_ = std::make_unique<apig::IamPasswordAuthenticator>(
+          *session->iam_transport_, reader_for(*auth.password, environment),
+          apig::IamOptions{auth.iam_endpoint, auth.domain, auth.user, config.apig.project_id,
+                           std::chrono::hours(1), config.apig.timeout},
+          clock);
+      break;
+    }
+  }
+  session->client_ = std::make_unique<apig::Client>(
+      *session->transport_, *session->authenticator_,
+      apig::ClientOptions{config.apig.endpoint, config.apig.project_id, config.apig.timeout});
+  return session;
+}
+
+}  // namespace apig_certd::app

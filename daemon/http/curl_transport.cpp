@@ -1,0 +1,275 @@
+// libcurl behind the Transport interface.
+//
+// One easy handle lives as long as the transport, so keep-alive connections and TLS sessions
+// are reused across APIG calls. The handle sits behind a pointer (Handle) because curl keeps
+// pointers into our buffers (error buffer, response sink) between setopt and perform: the
+// object those pointers aim at never moves (the cpr hazard in STYLE.md).
+//
+// Security settings are fixed here, not configurable: peer and host verification stay at
+// curl's defaults (on); the allowed protocols are https only, plus http for a loopback host
+// when the config explicitly asks for it; redirects are not followed (an APIG endpoint never
+// redirects, and following one would send signed headers elsewhere). An extra CA file is
+// *added* to the system bundle by handing curl a blob of both, because CURLOPT_CAINFO alone
+// would replace the system trust. Proxies come from the standard environment variables, which
+// libcurl reads itself (https_proxy, no_proxy).
+//
+// The response body is capped: a hostile or broken server cannot make us allocate more than
+// max_response_bytes. Every error names the curl code and text and the URL without its query.
+
+#include "daemon/http/curl_transport.h"
+
+#include <array>
+#include <fstream>
+#include <iterator>
+#include <utility>
+
+#include <curl/curl.h>
+
+namespace apig_certd::http {
+
+namespace {
+
+template <auto Fn>
+struct FnDeleter {
+  template <typename T>
+  void operator()(T* pointer) const noexcept {
+    Fn(pointer);
+  }
+};
+using CurlPtr = std::unique_ptr<CURL, FnDeleter<curl_easy_cleanup>>;
+using SlistPtr = std::unique_ptr<curl_slist, FnDeleter<curl_slist_free_all>>;
+
+constexpr std::array<const char*, 3> kSystemBundles{
+    "/etc/ssl/certs/ca-certificates.crt",  // Debian, Ubuntu
+    "/etc/pki/tls/certs/ca-bundle.crt",    // Fedora, RHEL
+    "/etc/ssl/cert.pem",                   // Alpine, others
+};
+
+Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(ErrorCode::NotFound, "cannot read CA file '" + path.string() + "'");
+  }
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (text.size() > limit) {
+    return fail(ErrorCode::InvalidArgument, "CA file '" + path.string() + "' is larger than " +
+                                                std::to_string(limit / 1024 / 1024) + " MiB");
+  }
+  return text;
+}
+
+Result<std::string> build_trust_bundle(const std::filesystem::path& ca_file) {
+  constexpr std::size_t kLimit = std::size_t{16} * 1024 * 1024;
+  Result<std::string> extra = read_text_file(ca_file, kLimit);
+  if (!extra) {
+    return extra;
+  }
+  if (extra->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return fail(ErrorCode::ParseError,
+                "CA file '" + ca_file.string() + "' holds no PEM certificate");
+  }
+  std::string bundle;
+  for (const char* system_bundle : kSystemBundles) {
+    Result<std::string> system = read_text_file(system_bundle, kLimit);
+    if (system) {
+      bundle = std::move(*system);
+      break;
+    }
+  }
+  if (!bundle.empty() && bundle.back() != '\n') {
+    bundle += '\n';
+  }
+  bundle += *extra;
+  return bundle;
+}
+
+ErrorCode classify(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return ErrorCode::Timeout;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return ErrorCode::PermissionDenied;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return ErrorCode::InvalidArgument;
+    case CURLE_FILESIZE_EXCEEDED:
+      return ErrorCode::ParseError;
+    default:
+      // Connection refused or reset, DNS, send/receive errors, TLS handshake cut: transient.
+      return ErrorCode::Unavailable;
+  }
+}
+
+struct Sink {
+  std::string* body = nullptr;
+  std::vector<Header>* headers = nullptr;
+  std::size_t limit = 0;
+  bool overflowed = false;
+};
+
+std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t bytes = size * count;
+  if (sink->body->size() + bytes > sink->limit) {
+    sink->overflowed = true;
+    return 0;  // Makes curl stop with CURLE_WRITE_ERROR.
+  }
+  sink->body->append(data, bytes);
+  return bytes;
+}
+
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+std::size_t write_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t bytes = size * count;
+  const std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
+    sink->headers->clear();  // A new response (e.g. after 100 Continue) starts over.
+    return bytes;
+  }
+  const auto colon = line.find(':');
+  if (colon != std::string_view::npos && sink->headers->size() < 200) {
+    sink->headers->push_back({trim(line.substr(0, colon)), trim(line.substr(colon + 1))});
+  }
+  return bytes;
+}
+
+}  // namespace
+
+struct CurlTransport::Handle {
+  CurlPtr easy;
+  std::array<char, CURL_ERROR_SIZE> error_buffer{};
+};
+
+CurlGlobal::CurlGlobal() : ok_(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {}
+
+CurlGlobal::~CurlGlobal() {
+  if (ok_) {
+    curl_global_cleanup();
+  }
+}
+
+Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportOptions options) {
+  std::string trust_bundle;
+  if (!options.ca_file.empty()) {
+    Result<std::string> bundle = build_trust_bundle(options.ca_file);
+    if (!bundle) {
+      return fail(std::move(bundle.error()));
+    }
+    trust_bundle = std::move(*bundle);
+  }
+  auto handle = std::make_unique<Handle>();
+  handle->easy.reset(curl_easy_init());
+  if (!handle->easy) {
+    return fail(ErrorCode::Internal, "curl_easy_init failed");
+  }
+  return std::unique_ptr<CurlTransport>(
+      new CurlTransport(std::move(options), std::move(trust_bundle), std::move(handle)));
+}
+
+CurlTransport::CurlTransport(TransportOptions options, std::string trust_bundle,
+                             std::unique_ptr<Handle> handle)
+    : options_(std::move(options)), trust_bundle_(std::move(trust_bundle)), handle_(std::move(handle)) {}
+
+CurlTransport::~CurlTransport() = default;
+
+Result<Response> CurlTransport::send(const Request& request) {
+  const std::string shown_url = redact_url(request.url);
+  const bool is_http = request.url.starts_with("http://");
+  if (is_http) {
+    const std::string host = url_host(request.url);
+    if (options_.allow_http != AllowHttp::LoopbackOnly || !is_loopback_host(host)) {
+      return fail(ErrorCode::InvalidArgument,
+                  "refusing plain http to '" + shown_url +
+                      "': only https is allowed (http only with insecure_http = true and a "
+                      "loopback host)");
+    }
+  } else if (!request.url.starts_with("https://")) {
+    return fail(ErrorCode::InvalidArgument, "unsupported URL scheme in '" + shown_url + "'");
+  }
+
+  CURL* easy = handle_->easy.get();
+  curl_easy_reset(easy);  // Keeps the connection cache; clears options of the last request.
+  handle_->error_buffer.fill('\0');
+
+  Response response;
+  Sink sink{&response.body, &response.headers, options_.max_response_bytes, false};
+  SlistPtr header_list;
+  curl_slist* raw_list = nullptr;
+  const auto add_header = [&](const std::string& line) {
+    curl_slist* appended = curl_slist_append(raw_list, line.c_str());
+    if (appended != nullptr) {
+      raw_list = appended;
+    }
+  };
+  for (const Header& header : request.headers) {
+    add_header(header.name + ": " + header.value);
+  }
+  add_header("Expect:");  // No 100-continue round trip before a POST body.
+  header_list.reset(raw_list);
+
+  const Duration timeout = request.timeout > Duration::zero() ? request.timeout : options_.timeout;
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, is_http ? "http" : "https");
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, handle_->error_buffer.data());
+  // Duration's rep is int64_t, which is long on our LP64 targets: what curl wants.
+  const long connect_timeout_ms = options_.connect_timeout.count();
+  const long timeout_ms = timeout.count();
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, write_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &sink);
+  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(options_.max_response_bytes));
+  if (!trust_bundle_.empty()) {
+    curl_blob blob{trust_bundle_.data(), trust_bundle_.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  if (request.method == "GET") {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (!request.body.empty() || request.method != "DELETE") {
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.view().data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+    }
+  }
+
+  const CURLcode code = curl_easy_perform(easy);
+  // Forget pointers into this call's locals before anything else can use the handle.
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
+  if (code != CURLE_OK) {
+    if (sink.overflowed || code == CURLE_FILESIZE_EXCEEDED) {
+      return fail(ErrorCode::ParseError,
+                  request.method + " " + shown_url + ": response larger than " +
+                      std::to_string(options_.max_response_bytes) + " bytes, refused");
+    }
+    std::string detail = handle_->error_buffer.data();
+    if (detail.empty()) {
+      detail = curl_easy_strerror(code);
+    }
+    return fail(classify(code), request.method + " " + shown_url + ": " + detail + " (curl " +
+                                    std::to_string(static_cast<int>(code)) + ")");
+  }
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace apig_certd::http

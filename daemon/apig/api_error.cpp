@@ -22,35 +22,55 @@ struct Hint {
 
 constexpr std::array<Hint, 30> kHints{{
     {"APIG.1000", "no token was sent: check the [auth] configuration"},
-    {"APIG.1001", "the token has expired: apig-certd fetches a new one for password auth; for token_file, refresh the file"},
+    {"APIG.1001",
+     "the token has expired: apig-certd fetches a new one for password auth; for token_file, "
+     "refresh the file"},
     {"APIG.1002", "the token is incorrect or cannot be parsed: check token_file or the IAM user"},
-    {"APIG.1003", "the token has no project scope: use a project-scoped token for [apig] project_id"},
-    {"APIG.1005", "the credentials lack permission for this call: grant the IAM user APIG certificate and domain permissions"},
+    {"APIG.1003",
+     "the token has no project scope: use a project-scoped token for [apig] project_id"},
+    {"APIG.1005",
+     "the credentials lack permission for this call: grant the IAM user APIG certificate and "
+     "domain permissions"},
     {"APIG.1101", "no permission on this API group: grant the IAM user access to it"},
     {"APIG.1115", "no permission on this certificate: grant the IAM user access to it"},
     {"APIG.1301", "no permission on this domain: grant the IAM user access to it"},
-    {"APIG.2001", "a required parameter is missing (this is a bug in apig-certd: please report it)"},
-    {"APIG.2012", "a parameter is invalid: check cert_name (letters, digits and '_', 4-50 characters, starting with a letter)"},
+    {"APIG.2001",
+     "a required parameter is missing (this is a bug in apig-certd: please report it)"},
+    {"APIG.2012",
+     "a parameter is invalid: check cert_name (letters, digits and '_', 4-50 characters, starting "
+     "with a letter)"},
     {"APIG.2051", "the domain already has a different certificate bound"},
-    {"APIG.2101", "the private key does not belong to the certificate: check that cert and key come from the same renewal"},
+    {"APIG.2101",
+     "the private key does not belong to the certificate: check that cert and key come from the "
+     "same renewal"},
     {"APIG.2102", "the certificate has expired: renew it with your ACME client"},
-    {"APIG.2103", "the certificate does not cover this domain: add the domain to the certificate's SANs"},
-    {"APIG.2104", "the chain is out of order: the server certificate must come first, then each issuer"},
+    {"APIG.2103",
+     "the certificate does not cover this domain: add the domain to the certificate's SANs"},
+    {"APIG.2104",
+     "the chain is out of order: the server certificate must come first, then each issuer"},
     {"APIG.2105", "the private key is encrypted: APIG needs an unencrypted key"},
     {"APIG.2106", "the certificate or private key is not valid PEM"},
     {"APIG.2109", "the certificate has no subjectAltName: reissue it with the domain as a SAN"},
     {"APIG.3001", "the API group does not exist: check group_id"},
-    {"APIG.3020", "the domain is not bound to this API group: check the target's domain or domain_id and group_id"},
+    {"APIG.3020",
+     "the domain is not bound to this API group: check the target's domain or domain_id and "
+     "group_id"},
     {"APIG.3021", "the certificate does not exist (it may have been deleted in the console)"},
     {"APIG.3025", "the certificate does not exist (it may have been deleted in the console)"},
     {"APIG.3030", "the gateway instance does not exist: check instance_id and the region"},
     {"APIG.3097", "the certificate is not bound to this domain any more"},
-    {"APIG.3148", "the certificate expires after 2038-01-19T03:14:07Z, which APIG cannot store: reissue it with a shorter validity"},
+    {"APIG.3148",
+     "the certificate expires after 2038-01-19T03:14:07Z, which APIG cannot store: reissue it with "
+     "a shorter validity"},
     {"APIG.3474", "the domain belongs to another API group: check group_id"},
     {"APIG.3711", "APIG allows this change once per minute: apig-certd retries later"},
-    {"APIG.9008", "APIG is throttling requests: apig-certd retries with backoff (lower [daemon] concurrency if it persists)"},
+    {"APIG.9008",
+     "APIG is throttling requests: apig-certd retries with backoff (lower [daemon] concurrency if "
+     "it persists)"},
     {"APIG.9999", "APIG had an internal error: apig-certd retries with backoff"},
-    {"APIGW.0301", "signature rejected: check the access key / secret key pair and the system clock (APIG allows 15 minutes of skew)"},
+    {"APIGW.0301",
+     "signature rejected: check the access key / secret key pair and the system clock (APIG allows "
+     "15 minutes of skew)"},
 }};
 
 }  // namespace
@@ -84,7 +104,8 @@ Error api_error(std::string_view what, const http::Response& response) {
   if (request_id.empty()) {
     request_id = response.header("X-Request-Id").value_or("");
   }
-  std::string message = std::string(what) + ": APIG answered HTTP " + std::to_string(response.status);
+  std::string message =
+      std::string(what) + ": APIG answered HTTP " + std::to_string(response.status);
   if (!body.error_code.empty()) {
     message += " " + body.error_code;
   }

@@ -12,8 +12,8 @@
 #include <utility>
 
 #include "daemon/apig/api_error.h"
-#include "daemon/core/json_writer.h"
 #include "daemon/apig/response_parser.h"
+#include "daemon/core/json_writer.h"
 
 namespace apig_certd::apig {
 
@@ -30,9 +30,8 @@ bool is_unreserved(char c) {
 Secret upload_body(const CertificateUpload& upload) {
   const std::string_view key =
       upload.private_key_pem != nullptr ? upload.private_key_pem->view() : std::string_view();
-  return write_json_object({{"name", upload.name},
-                            {"cert_content", upload.certificate_pem},
-                            {"private_key", key}});
+  return write_json_object(
+      {{"name", upload.name}, {"cert_content", upload.certificate_pem}, {"private_key", key}});
 }
 
 template <typename T>
@@ -141,8 +140,8 @@ Result<std::vector<Group>> Client::list_groups(std::string_view instance_id) {
       return groups;
     }
   }
-  return fail(ErrorCode::Unavailable, what + ": more than " + std::to_string(kMaxPages) +
-                                          " pages, giving up");
+  return fail(ErrorCode::Unavailable,
+              what + ": more than " + std::to_string(kMaxPages) + " pages, giving up");
 }
 
 Result<std::string> Client::resolve_domain_id(std::string_view instance_id,
@@ -165,8 +164,8 @@ Result<std::string> Client::resolve_domain_id(std::string_view instance_id,
   return found->id;
 }
 
-Result<BoundDomain> Client::bind_certificate(std::string_view instance_id, std::string_view group_id,
-                                             std::string_view domain_id,
+Result<BoundDomain> Client::bind_certificate(std::string_view instance_id,
+                                             std::string_view group_id, std::string_view domain_id,
                                              const CertificateUpload& upload) {
   const std::string what = "binding certificate '" + std::string(upload.name) + "' to domain '" +
                            std::string(domain_id) + "'";
@@ -183,8 +182,7 @@ Result<BoundDomain> Client::bind_certificate(std::string_view instance_id, std::
 }
 
 Result<void> Client::delete_bound_certificate(std::string_view instance_id,
-                                              std::string_view group_id,
-                                              std::string_view domain_id,
+                                              std::string_view group_id, std::string_view domain_id,
                                               std::string_view certificate_id) {
   const std::string what = "deleting certificate '" + std::string(certificate_id) +
                            "' bound to domain '" + std::string(domain_id) + "'";
@@ -204,8 +202,8 @@ Result<Certificate> Client::get_bound_certificate(std::string_view instance_id,
                                                   std::string_view group_id,
                                                   std::string_view domain_id,
                                                   std::string_view certificate_id) {
-  const std::string what = "reading certificate '" + std::string(certificate_id) +
-                           "' of domain '" + std::string(domain_id) + "'";
+  const std::string what = "reading certificate '" + std::string(certificate_id) + "' of domain '" +
+                           std::string(domain_id) + "'";
   Result<http::Response> response =
       call("GET",
            project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +

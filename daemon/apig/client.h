@@ -19,7 +19,7 @@
 namespace apig_certd::apig {
 
 struct ClientOptions {
-  std::string endpoint;    // "https://apig.cn-north-4.myhuaweicloud.com", no trailing '/'
+  std::string endpoint;  // "https://apig.cn-north-4.myhuaweicloud.com", no trailing '/'
   std::string project_id;
   Duration timeout = std::chrono::seconds(30);
 };
@@ -52,7 +52,8 @@ class Client {
 
   // DELETE .../domains/{domain_id}/certificate/{certificate_id}: unbinds and deletes it.
   Result<void> delete_bound_certificate(std::string_view instance_id, std::string_view group_id,
-                                        std::string_view domain_id, std::string_view certificate_id);
+                                        std::string_view domain_id,
+                                        std::string_view certificate_id);
 
   // GET .../domains/{domain_id}/certificate/{certificate_id}.
   Result<Certificate> get_bound_certificate(std::string_view instance_id, std::string_view group_id,
@@ -70,8 +71,8 @@ class Client {
   Result<void> delete_certificate(std::string_view certificate_id);
 
  private:
-  Result<http::Response> call(std::string method, std::string path, std::string query,
-                              Secret body, std::string_view what);
+  Result<http::Response> call(std::string method, std::string path, std::string query, Secret body,
+                              std::string_view what);
   std::string project_path() const;
 
   http::Transport& transport_;

@@ -62,16 +62,16 @@ Result<SystemTime> read_expiry(std::string_view body) {
 }  // namespace
 
 IamPasswordAuthenticator::IamPasswordAuthenticator(http::Transport& transport,
-                                                   auth::SecretReader password,
-                                                   IamOptions options, const Clock& clock)
+                                                   auth::SecretReader password, IamOptions options,
+                                                   const Clock& clock)
     : transport_(transport),
       password_(std::move(password)),
       options_(std::move(options)),
       clock_(clock) {}
 
 Result<IamPasswordAuthenticator::CachedToken> IamPasswordAuthenticator::fetch_token() {
-  const std::string what = "getting an IAM token for user '" + options_.user + "' of account '" +
-                           options_.domain + "'";
+  const std::string what =
+      "getting an IAM token for user '" + options_.user + "' of account '" + options_.domain + "'";
   Result<Secret> password = password_();
   if (!password) {
     return fail(std::move(password.error()).with_context(what));

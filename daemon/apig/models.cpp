@@ -15,8 +15,9 @@ std::string normalise(std::string_view name) {
     name.remove_suffix(1);
   }
   std::string lowered(name);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return lowered;
 }
 
@@ -30,8 +31,9 @@ const UrlDomain* Group::find_domain_by_id(std::string_view domain_id) const {
 
 const UrlDomain* Group::find_domain_by_name(std::string_view domain_name) const {
   const std::string wanted = normalise(domain_name);
-  const auto it = std::find_if(url_domains.begin(), url_domains.end(),
-                               [&](const UrlDomain& entry) { return normalise(entry.domain) == wanted; });
+  const auto it = std::find_if(url_domains.begin(), url_domains.end(), [&](const UrlDomain& entry) {
+    return normalise(entry.domain) == wanted;
+  });
   return it == url_domains.end() ? nullptr : &*it;
 }
 

@@ -22,7 +22,9 @@ Error bad_response(std::string message) {
       .with_field("bad_response", "1");
 }
 
-std::string type_name(const json& value) { return value.type_name(); }
+std::string type_name(const json& value) {
+  return value.type_name();
+}
 
 Result<json> parse_json(std::string_view body) {
   json document = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
@@ -111,8 +113,8 @@ class Reader {
       const std::string item_path = field_path(key) + "[" + std::to_string(i) + "]";
       const json& item = (*array)[i];
       if (!item.is_object()) {
-        return fail(bad_response("field '" + item_path + "' should be an object, got " +
-                                 type_name(item)));
+        return fail(
+            bad_response("field '" + item_path + "' should be an object, got " + type_name(item)));
       }
       Result<T> parsed = read(Reader(item, item_path));
       if (!parsed) {
@@ -300,8 +302,9 @@ Result<Certificate> parse_certificate(std::string_view body) {
   auto not_after = reader.string("not_after");
   auto signature_algorithm = reader.string("signature_algorithm");
   auto algorithm_type = reader.string("algorithm_type");
-  for (const Result<std::string>* field : {&id, &name, &type, &instance_id, &common_name, &not_before,
-                                           &not_after, &signature_algorithm, &algorithm_type}) {
+  for (const Result<std::string>* field :
+       {&id, &name, &type, &instance_id, &common_name, &not_before, &not_after,
+        &signature_algorithm, &algorithm_type}) {
     if (!*field) {
       return fail(field->error());
     }
@@ -349,7 +352,8 @@ ErrorBody parse_error_body(std::string_view body) {
     }
     const auto code = nested->find("code");
     if (code != nested->end() && (code->is_string() || code->is_number_integer())) {
-      parsed.error_code = code->is_string() ? code->get<std::string>() : std::to_string(code->get<long>());
+      parsed.error_code =
+          code->is_string() ? code->get<std::string>() : std::to_string(code->get<long>());
     }
   }
   return parsed;

@@ -17,7 +17,8 @@ namespace apig_certd::app {
 
 namespace {
 
-auth::SecretReader reader_for(const settings::SecretSource& source, const Environment& environment) {
+auth::SecretReader reader_for(const settings::SecretSource& source,
+                              const Environment& environment) {
   return [source, environment] { return settings::read_secret(source, environment); };
 }
 
@@ -25,7 +26,8 @@ Result<std::unique_ptr<http::Transport>> make_transport(const settings::Settings
   http::TransportOptions options;
   options.ca_file = config.apig.ca_file;
   options.timeout = config.apig.timeout;
-  options.allow_http = config.apig.insecure_http ? http::AllowHttp::LoopbackOnly : http::AllowHttp::No;
+  options.allow_http =
+      config.apig.insecure_http ? http::AllowHttp::LoopbackOnly : http::AllowHttp::No;
   Result<std::unique_ptr<http::CurlTransport>> transport = http::CurlTransport::create(options);
   if (!transport) {
     return fail(std::move(transport.error()));
@@ -62,7 +64,7 @@ Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Setting
       APIG_CERTD_CHECK(auth.token.has_value(), "the loader guarantees a token source");
       const std::filesystem::path watched =
           auth.token->kind == settings::SecretSource::Kind::Environment ? std::filesystem::path()
-                                                                         : auth.token->path;
+                                                                        : auth.token->path;
       session->authenticator_ =
           std::make_unique<auth::TokenAuthenticator>(reader_for(*auth.token, environment), watched);
       break;

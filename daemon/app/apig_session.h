@@ -20,8 +20,8 @@ class ApigSession {
   // Fails when the CA file cannot be read or curl cannot be set up. Credentials are read
   // lazily, on the first request.
   static Result<std::unique_ptr<ApigSession>> create(const settings::Settings& config,
-                                                      const Environment& environment,
-                                                      const Clock& clock);
+                                                     const Environment& environment,
+                                                     const Clock& clock);
 
   apig::Client& client() { return *client_; }
 

@@ -90,8 +90,7 @@ struct TargetVerdict {
 };
 
 // Reads every configured secret once, to prove it can be read and is not empty.
-std::vector<std::string> check_credentials(const Settings& config,
-                                           const Environment& environment) {
+std::vector<std::string> check_credentials(const Settings& config, const Environment& environment) {
   std::vector<std::string> failures;
   const auto check = [&](const std::optional<SecretSource>& source) {
     if (!source) {
@@ -153,7 +152,8 @@ std::vector<TargetVerdict> check_binding(const Settings& config, const BindingSe
     verdict.warnings = warnings;
     verdict.facts.push_back(fact);
     if (!verdict.target->domain.empty()) {
-      if (std::optional<cert::Problem> problem = cert::check_domain(*bundle, verdict.target->domain)) {
+      if (std::optional<cert::Problem> problem =
+              cert::check_domain(*bundle, verdict.target->domain)) {
         verdict.errors.push_back(describe_problem(*problem));
       }
     }
@@ -185,7 +185,8 @@ void check_online(ApigSession& session, std::vector<TargetVerdict>& verdicts) {
     const auto key = std::make_pair(target.instance_id, target.group_id);
     auto found = groups.find(key);
     if (found == groups.end()) {
-      found = groups.emplace(key, session.client().get_group(target.instance_id, target.group_id)).first;
+      found = groups.emplace(key, session.client().get_group(target.instance_id, target.group_id))
+                  .first;
     }
     const Result<apig::Group>& group = found->second;
     if (!group) {
@@ -244,7 +245,8 @@ int run_check(const CommandLine& line, const Environment& environment, const Clo
         verdict.errors.emplace_back("online: not checked, the credentials are unusable");
       }
     } else {
-      Result<std::unique_ptr<ApigSession>> session = ApigSession::create(*config, environment, clock);
+      Result<std::unique_ptr<ApigSession>> session =
+          ApigSession::create(*config, environment, clock);
       if (!session) {
         for (TargetVerdict& verdict : verdicts) {
           verdict.errors.push_back("online: " + session.error().to_string());

@@ -101,7 +101,8 @@ class Parser {
     return std::find(kHookClients.begin(), kHookClients.end(), name) != kHookClients.end();
   }
 
-  Result<std::string_view> value_of(std::string_view name, std::optional<std::string_view> inline_value) {
+  Result<std::string_view> value_of(std::string_view name,
+                                    std::optional<std::string_view> inline_value) {
     if (inline_value) {
       if (inline_value->empty()) {
         return fail(ErrorCode::InvalidArgument, "option '" + std::string(name) + "' needs a value");

@@ -22,7 +22,8 @@ int main_command(int argc, char** argv) {
   const Environment environment = Environment::from_process();
   std::vector<std::string_view> arguments;
   for (int i = 1; i < argc; ++i) {
-    arguments.emplace_back(argv[i]);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic): argv.
+    arguments.emplace_back(
+        argv[i]);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic): argv.
   }
   Result<CommandLine> line = parse_command_line(arguments, environment);
   if (!line) {

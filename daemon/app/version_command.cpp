@@ -23,8 +23,8 @@ std::string version_text() {
   text += "OpenSSL: " + cert::openssl_version() + "\n";
   text += "libcurl: " + http::curl_version() + "\n";
   text += "toml++: " + settings::tomlplusplus_version() + "\n";
-  text += "spdlog: " + std::to_string(SPDLOG_VER_MAJOR) + "." +
-          std::to_string(SPDLOG_VER_MINOR) + "." + std::to_string(SPDLOG_VER_PATCH) + "\n";
+  text += "spdlog: " + std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) +
+          "." + std::to_string(SPDLOG_VER_PATCH) + "\n";
   text += "nlohmann-json: " + std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
           std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
           std::to_string(NLOHMANN_JSON_VERSION_PATCH) + "\n";

@@ -82,7 +82,8 @@ bool AkSkAuthenticator::refresh_after_unauthorized() {
       !credentials_ || fresh->access_key != credentials_->access_key ||
       fresh->secret_key.view() != credentials_->secret_key.view() ||
       fresh->security_token.has_value() != credentials_->security_token.has_value() ||
-      (fresh->security_token && fresh->security_token->view() != credentials_->security_token->view());
+      (fresh->security_token &&
+       fresh->security_token->view() != credentials_->security_token->view());
   credentials_ = std::move(*fresh);
   return changed;
 }

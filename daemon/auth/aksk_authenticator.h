@@ -37,7 +37,7 @@ class AkSkAuthenticator final : public Authenticator {
   std::optional<SecretReader> security_token_;
   std::string project_id_;
   const Clock& clock_;
-  std::mutex mutex_;                      // Workers share one authenticator.
+  std::mutex mutex_;                        // Workers share one authenticator.
   std::optional<Credentials> credentials_;  // Guarded by mutex_.
 };
 

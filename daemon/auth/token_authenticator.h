@@ -35,7 +35,7 @@ class TokenAuthenticator final : public Authenticator {
   SecretReader token_reader_;
   std::filesystem::path watched_file_;
   std::mutex mutex_;
-  std::optional<Secret> token_;         // Guarded by mutex_.
+  std::optional<Secret> token_;           // Guarded by mutex_.
   std::optional<FileStamp> token_stamp_;  // Guarded by mutex_.
 };
 

@@ -7,6 +7,8 @@
 
 namespace apig_certd::cert {
 
-std::string openssl_version() { return OpenSSL_version(OPENSSL_VERSION); }
+std::string openssl_version() {
+  return OpenSSL_version(OPENSSL_VERSION);
+}
 
 }  // namespace apig_certd::cert

@@ -7,11 +7,11 @@
 #include <cstdlib>
 
 // NOLINTNEXTLINE(cppcoreguidelines-macro-usage): needs __FILE__/__LINE__ and the condition text.
-#define APIG_CERTD_CHECK(cond, why)                                                   \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      std::fprintf(stderr, "apig-certd: internal error at %s:%d: %s (%s)\n", __FILE__, \
-                   __LINE__, why, #cond);                                             \
-      std::abort();                                                                   \
-    }                                                                                 \
+#define APIG_CERTD_CHECK(cond, why)                                                              \
+  do {                                                                                           \
+    if (!(cond)) {                                                                               \
+      std::fprintf(stderr, "apig-certd: internal error at %s:%d: %s (%s)\n", __FILE__, __LINE__, \
+                   why, #cond);                                                                  \
+      std::abort();                                                                              \
+    }                                                                                            \
   } while (false)

@@ -30,7 +30,9 @@ constexpr std::array<Unit, 5> kUnits{{
     {"s", 1'000},
 }};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 Result<Duration> invalid(std::string_view text, std::string_view why) {
   return fail(ErrorCode::InvalidArgument,
@@ -62,8 +64,8 @@ Result<Duration> parse_duration(std::string_view text) {
       ++position;
     }
     if (position == digits_start) {
-      return invalid(text, "a number is missing before '" + std::string(text.substr(position)) +
-                               "'");
+      return invalid(text,
+                     "a number is missing before '" + std::string(text.substr(position)) + "'");
     }
     std::int64_t unit_ms = 0;
     if (position == text.size()) {

@@ -21,7 +21,9 @@ class [[nodiscard]] Result : public tl::expected<T, Error> {
 };
 
 // `return fail(Error(...));` from a function returning Result<T>.
-inline tl::unexpected<Error> fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> fail(Error error) {
+  return tl::unexpected<Error>(std::move(error));
+}
 
 // Shorthand for the common case.
 inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {

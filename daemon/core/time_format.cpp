@@ -25,7 +25,8 @@ std::string format_utc_iso8601(SystemTime time) {
     return "(invalid time)";
   }
   std::array<char, 32> buffer{};
-  const std::size_t length = std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &parts);
+  const std::size_t length =
+      std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &parts);
   return {buffer.data(), length};
 }
 
@@ -41,9 +42,8 @@ std::string format_utc_date(SystemTime time) {
 
 Result<SystemTime> parse_utc_iso8601(std::string_view text) {
   const auto invalid = [&] {
-    return fail(ErrorCode::ParseError,
-                "invalid UTC time '" + std::string(text.substr(0, 40)) +
-                    "' (expected e.g. 2020-01-04T09:05:22Z)");
+    return fail(ErrorCode::ParseError, "invalid UTC time '" + std::string(text.substr(0, 40)) +
+                                           "' (expected e.g. 2020-01-04T09:05:22Z)");
   };
   // YYYY-MM-DDTHH:MM:SS then optional .fraction, then Z.
   constexpr std::size_t kBaseLength = 19;

@@ -4,7 +4,6 @@
 // "2027-01-31" where a day is enough.
 
 #include <string>
-
 #include <string_view>
 
 #include "daemon/core/clock.h"

@@ -179,7 +179,9 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportOptions op
 
 CurlTransport::CurlTransport(TransportOptions options, std::string trust_bundle,
                              std::unique_ptr<Handle> handle)
-    : options_(std::move(options)), trust_bundle_(std::move(trust_bundle)), handle_(std::move(handle)) {}
+    : options_(std::move(options)),
+      trust_bundle_(std::move(trust_bundle)),
+      handle_(std::move(handle)) {}
 
 CurlTransport::~CurlTransport() = default;
 

@@ -1,8 +1,6 @@
 // The `apig-certd check` and `version` commands as an operator runs them: the real binary,
 // real config files, real certificates made with OpenSSL at test time, real exit codes.
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -50,7 +49,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 std::vector<fs::path> bad_configs() {
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(fs::path(APIG_CERTD_SOURCE_DIR) / "tests/data/configs/bad")) {
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(APIG_CERTD_SOURCE_DIR) / "tests/data/configs/bad")) {
     if (entry.path().extension() == ".toml") {
       files.push_back(entry.path());
     }
@@ -76,9 +76,10 @@ TEST_P(CheckBadConfig, ExitsConfigErrorWithPositionAndMessage) {
   const ProcessResult result = run_apig_certd({"check", "--config", file.string()});
   EXPECT_EQ(result.exit_code, 78) << result.err;
   EXPECT_NE(result.err.find(file.string() + ":" + position + ":"), std::string::npos)
-      << "expected position " << position << " in:\n" << result.err;
+      << "expected position " << position << " in:\n"
+      << result.err;
   EXPECT_NE(result.err.find(words), std::string::npos) << "expected '" << words << "' in:\n"
-                                                        << result.err;
+                                                       << result.err;
   EXPECT_TRUE(result.out.empty()) << result.out;  // Nothing was checked.
 }
 
@@ -88,7 +89,9 @@ std::string config_name(const ::testing::TestParamInfo<fs::path>& param_info) {
 
 INSTANTIATE_TEST_SUITE_P(Files, CheckBadConfig, ::testing::ValuesIn(bad_configs()), config_name);
 
-TEST(CheckBadConfig, ThereAreAtLeastThirty) { EXPECT_GE(bad_configs().size(), 30U); }
+TEST(CheckBadConfig, ThereAreAtLeastThirty) {
+  EXPECT_GE(bad_configs().size(), 30U);
+}
 
 // ---------------------------------------------------------------------------------------
 // Certificates: one binding per scenario, one target each, one run of check.
@@ -125,8 +128,8 @@ secret_key_file = "secret_key"
   void add_binding_paths(const std::string& name, const std::string& domain,
                          const std::string& cert, const std::string& key) {
     config_ += "\n[[binding]]\nname = \"" + name + "\"\ncert = \"" + cert + "\"\nkey = \"" + key +
-               "\"\n  [[binding.target]]\n  instance_id = \"i1\"\n  group_id = \"g" + std::to_string(++groups_) +
-               "\"\n  domain = \"" + domain + "\"\n";
+               "\"\n  [[binding.target]]\n  instance_id = \"i1\"\n  group_id = \"g" +
+               std::to_string(++groups_) + "\"\n  domain = \"" + domain + "\"\n";
   }
 
   ProcessResult run_check() {
@@ -159,12 +162,15 @@ TEST_F(CheckCertificates, GoodCertificatesAreOkOneLinePerTarget) {
   const ProcessResult result = run_check();
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   ASSERT_EQ(lines_of(result.out).size(), 3U) << result.out;
-  EXPECT_TRUE(line_for(result, "rsa").starts_with("OK   binding 'rsa' -> rsa.example.com (group g1): certificate rsa_"))
+  EXPECT_TRUE(
+      line_for(result, "rsa")
+          .starts_with("OK   binding 'rsa' -> rsa.example.com (group g1): certificate rsa_"))
       << result.out;
   EXPECT_NE(line_for(result, "rsa").find("RSA 2048"), std::string::npos);
   EXPECT_NE(line_for(result, "ec_wildcard").find("EC 256"), std::string::npos) << result.out;
   EXPECT_NE(line_for(result, "ec384").find("EC 384"), std::string::npos) << result.out;
-  EXPECT_NE(result.err.find("check: 3 target(s), 3 OK, 0 problem(s)"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("check: 3 target(s), 3 OK, 0 problem(s)"), std::string::npos)
+      << result.err;
   EXPECT_EQ(result.out.find(kSecretKey), std::string::npos);
   EXPECT_EQ(result.err.find(kSecretKey), std::string::npos);
 }
@@ -186,10 +192,10 @@ TEST_F(CheckCertificates, EveryFailingCheckIsExplainedOnItsOwnLine) {
                                        .not_after_offset = hours(24 * 90)},
                                       KeyKind::EcP256);
   const TestChain no_san = make_chain({.common_name = "www.example.com"}, KeyKind::EcP256);
-  const TestChain after_2038 = make_chain(
-      {.sans = {"www.example.com"},
-       .not_after_absolute = SystemTime(std::chrono::seconds(2'147'483'648))},
-      KeyKind::EcP256);
+  const TestChain after_2038 =
+      make_chain({.sans = {"www.example.com"},
+                  .not_after_absolute = SystemTime(std::chrono::seconds(2'147'483'648))},
+                 KeyKind::EcP256);
   const TestKey weak = make_key(KeyKind::Rsa1024);
   const TestCa root = TestCa::create("Weak Root");
   const std::string weak_leaf = root.issue({.sans = {"www.example.com"}}, weak);
@@ -200,13 +206,15 @@ TEST_F(CheckCertificates, EveryFailingCheckIsExplainedOnItsOwnLine) {
   add_binding("wrong_domain", "shop.example.com", good.fullchain(), good.key.pem());
   add_binding("no_san", "www.example.com", no_san.fullchain(), no_san.key.pem());
   add_binding("chain_order", "www.example.com", good.intermediate + good.leaf, good.key.pem());
-  add_binding("encrypted", "www.example.com", good.fullchain(), good.key.pem(KeyFormat::EncryptedPkcs8));
+  add_binding("encrypted", "www.example.com", good.fullchain(),
+              good.key.pem(KeyFormat::EncryptedPkcs8));
   add_binding("der", "www.example.com", to_der(good.leaf), good.key.pem());
   add_binding("empty", "www.example.com", "", good.key.pem());
   add_binding("key_in_cert", "www.example.com", good.fullchain() + good.key.pem(), good.key.pem());
   add_binding("after_2038", "www.example.com", after_2038.fullchain(), after_2038.key.pem());
   add_binding("rsa1024", "www.example.com", weak_leaf + root.pem(), weak.pem());
-  add_binding_paths("missing", "www.example.com", (temp_dir_.path() / "nope/fullchain.pem").string(),
+  add_binding_paths("missing", "www.example.com",
+                    (temp_dir_.path() / "nope/fullchain.pem").string(),
                     (temp_dir_.path() / "nope/privkey.pem").string());
   fs::create_symlink("loop_b", temp_dir_.path() / "loop_a");
   fs::create_symlink("loop_a", temp_dir_.path() / "loop_b");
@@ -214,13 +222,20 @@ TEST_F(CheckCertificates, EveryFailingCheckIsExplainedOnItsOwnLine) {
                     (temp_dir_.path() / "loop_b").string());
 
   const std::vector<BadCertificate> cases{
-      {"mismatch", "[APIG.2101]"},   {"expired", "[APIG.2102]"},
-      {"not_yet", "is not valid before"},  {"wrong_domain", "[APIG.2103]"},
-      {"no_san", "[APIG.2109]"},     {"chain_order", "[APIG.2104]"},
-      {"encrypted", "APIG.2105"},    {"der", "APIG.2106"},
-      {"empty", "APIG.2106"},        {"key_in_cert", "APIG.2106"},
-      {"after_2038", "[APIG.3148]"}, {"rsa1024", "2048"},
-      {"missing", "nope/fullchain.pem"}, {"loop", "loop_a"},
+      {"mismatch", "[APIG.2101]"},
+      {"expired", "[APIG.2102]"},
+      {"not_yet", "is not valid before"},
+      {"wrong_domain", "[APIG.2103]"},
+      {"no_san", "[APIG.2109]"},
+      {"chain_order", "[APIG.2104]"},
+      {"encrypted", "APIG.2105"},
+      {"der", "APIG.2106"},
+      {"empty", "APIG.2106"},
+      {"key_in_cert", "APIG.2106"},
+      {"after_2038", "[APIG.3148]"},
+      {"rsa1024", "2048"},
+      {"missing", "nope/fullchain.pem"},
+      {"loop", "loop_a"},
   };
   const ProcessResult result = run_check();
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
@@ -241,7 +256,8 @@ TEST_F(CheckCertificates, EveryFailingCheckIsExplainedOnItsOwnLine) {
 
 TEST_F(CheckCertificates, CertbotSymlinkedLayoutIsFollowed) {
   const TestChain chain = make_chain({.sans = {"site.example.com"}}, KeyKind::EcP256);
-  const Lineage lineage = write_certbot_lineage(temp_dir_, "letsencrypt", "site.example.com", chain);
+  const Lineage lineage =
+      write_certbot_lineage(temp_dir_, "letsencrypt", "site.example.com", chain);
   config_ += "\n[[binding]]\nname = \"site\"\nlineage = \"" + lineage.directory.string() +
              "\"\n  [[binding.target]]\n  instance_id = \"i1\"\n  group_id = \"g1\"\n  domain = "
              "\"site.example.com\"\n";
@@ -252,8 +268,8 @@ TEST_F(CheckCertificates, CertbotSymlinkedLayoutIsFollowed) {
 }
 
 TEST_F(CheckCertificates, ExpiringSoonIsOkWithAWarning) {
-  const TestChain soon = make_chain({.sans = {"www.example.com"}, .not_after_offset = hours(24 * 5)},
-                                    KeyKind::EcP256);
+  const TestChain soon =
+      make_chain({.sans = {"www.example.com"}, .not_after_offset = hours(24 * 5)}, KeyKind::EcP256);
   add_binding("soon", "www.example.com", soon.fullchain(), soon.key.pem());
   const ProcessResult result = run_check();
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
@@ -290,9 +306,9 @@ project_id = "0123456789abcdef0123456789abcdef"
   const TestChain chain = make_chain({.sans = {"www.example.com"}}, KeyKind::EcP256);
   add_binding("site", "www.example.com", chain.fullchain(), chain.key.pem());
   const fs::path config = temp_dir_.write("config.toml", config_);
-  const ProcessResult result =
-      run_apig_certd({"check", "--config", config.string()},
-                     {{"APIG_CERTD_ACCESS_KEY", kAccessKey}, {"APIG_CERTD_SECRET_KEY", kSecretKey}});
+  const ProcessResult result = run_apig_certd(
+      {"check", "--config", config.string()},
+      {{"APIG_CERTD_ACCESS_KEY", kAccessKey}, {"APIG_CERTD_SECRET_KEY", kSecretKey}});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ((result.out + result.err).find(kSecretKey), std::string::npos);
 }
@@ -310,7 +326,8 @@ TEST(CommandLineProcess, BadUsageExitsTwo) {
 }
 
 TEST(CommandLineProcess, MissingConfigFileIsAConfigError) {
-  const ProcessResult result = run_apig_certd({"check", "--config", "/nonexistent/apig-certd.toml"});
+  const ProcessResult result =
+      run_apig_certd({"check", "--config", "/nonexistent/apig-certd.toml"});
   EXPECT_EQ(result.exit_code, 78);
   EXPECT_NE(result.err.find("/nonexistent/apig-certd.toml"), std::string::npos) << result.err;
 }
@@ -327,8 +344,8 @@ TEST(VersionProcess, NamesEveryLibrary) {
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_TRUE(std::regex_search(result.out, std::regex(R"(^apig-certd \d+\.\d+\.\d+\n)")))
       << result.out;
-  for (const char* library : {"OpenSSL: OpenSSL 3.", "libcurl: ", "toml++: 3.", "spdlog: 1.",
-                              "nlohmann-json: 3."}) {
+  for (const char* library :
+       {"OpenSSL: OpenSSL 3.", "libcurl: ", "toml++: 3.", "spdlog: 1.", "nlohmann-json: 3."}) {
     EXPECT_NE(result.out.find(library), std::string::npos) << library << " in " << result.out;
   }
 }

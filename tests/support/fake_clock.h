@@ -8,8 +8,7 @@ namespace apig_certd::testing {
 
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(SystemTime now = SystemTime(std::chrono::hours(24 * 365 * 56)))
-      : now_(now) {}
+  explicit FakeClock(SystemTime now = SystemTime(std::chrono::hours(24 * 365 * 56))) : now_(now) {}
 
   SystemTime now() const override { return now_; }
   MonotonicTime monotonic_now() const override { return monotonic_; }

@@ -22,14 +22,16 @@ void FakeTransport::respond(long status, std::string body, std::vector<http::Hea
   script_.emplace_back(std::move(response));
 }
 
-void FakeTransport::fail_with(Error error) { script_.emplace_back(tl::unexpected<Error>(std::move(error))); }
+void FakeTransport::fail_with(Error error) {
+  script_.emplace_back(tl::unexpected<Error>(std::move(error)));
+}
 
 Result<http::Response> FakeTransport::send(const http::Request& request) {
   requests_.push_back(
       {request.method, request.url, request.headers, std::string(request.body.view())});
   if (script_.empty()) {
-    return fail(ErrorCode::Internal, "FakeTransport: no scripted response for " + request.method +
-                                         " " + request.url);
+    return fail(ErrorCode::Internal,
+                "FakeTransport: no scripted response for " + request.method + " " + request.url);
   }
   Result<http::Response> next = std::move(script_.front());
   script_.pop_front();

@@ -84,7 +84,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   if (spawned != 0) {
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
-    result.err = "posix_spawn " + argv.front() + ": " + std::strerror(spawned);  // NOLINT(concurrency-mt-unsafe)
+    result.err = "posix_spawn " + argv.front() + ": " +
+                 std::strerror(spawned);  // NOLINT(concurrency-mt-unsafe)
     return result;
   }
 

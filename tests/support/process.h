@@ -12,8 +12,8 @@
 namespace apig_certd::testing {
 
 struct ProcessResult {
-  int exit_code = -1;   // -1 when killed by a signal or not started.
-  int signal = 0;       // The terminating signal, if any.
+  int exit_code = -1;  // -1 when killed by a signal or not started.
+  int signal = 0;      // The terminating signal, if any.
   bool timed_out = false;
   std::string out;
   std::string err;

@@ -23,9 +23,10 @@ class TempDir {
 
   // Writes `content` to path()/relative (creating parent directories) with `mode`, and
   // returns the full path.
-  std::filesystem::path write(std::string_view relative, std::string_view content,
-                              std::filesystem::perms mode = std::filesystem::perms::owner_read |
-                                                            std::filesystem::perms::owner_write) const;
+  std::filesystem::path write(
+      std::string_view relative, std::string_view content,
+      std::filesystem::perms mode = std::filesystem::perms::owner_read |
+                                    std::filesystem::perms::owner_write) const;
 
  private:
   std::filesystem::path path_;

@@ -16,8 +16,10 @@ http::Response response(long status, std::string body, std::vector<http::Header>
 TEST(ApiError, CarriesCodeMessageHintAndRequestId) {
   const Error error = api_error(
       "binding certificate 'x' to domain 'd1'",
-      response(400, R"({"error_code":"APIG.2101","error_msg":"The certificate does not match the private key"})",
-               {{"X-Request-Id", "req-42"}}));
+      response(
+          400,
+          R"({"error_code":"APIG.2101","error_msg":"The certificate does not match the private key"})",
+          {{"X-Request-Id", "req-42"}}));
   EXPECT_EQ(error.code(), ErrorCode::InvalidArgument);
   EXPECT_EQ(error.field("http_status"), "400");
   EXPECT_EQ(error.field("apig_error_code"), "APIG.2101");
@@ -31,20 +33,26 @@ TEST(ApiError, CarriesCodeMessageHintAndRequestId) {
 }
 
 TEST(ApiError, RetryClassesFollowStatusAndCode) {
-  EXPECT_EQ(api_error("x", response(500, R"({"error_code":"APIG.9008","error_msg":"Too many requests"})")).code(),
-            ErrorCode::Unavailable);
+  EXPECT_EQ(
+      api_error("x", response(500, R"({"error_code":"APIG.9008","error_msg":"Too many requests"})"))
+          .code(),
+      ErrorCode::Unavailable);
   EXPECT_EQ(api_error("x", response(429, "")).code(), ErrorCode::Unavailable);
   EXPECT_EQ(api_error("x", response(503, "<html>")).code(), ErrorCode::Unavailable);
   EXPECT_EQ(api_error("x", response(401, R"({"error_code":"APIG.1002"})")).code(),
             ErrorCode::PermissionDenied);
-  EXPECT_EQ(api_error("x", response(404, R"({"error_code":"APIG.3020"})")).code(), ErrorCode::NotFound);
+  EXPECT_EQ(api_error("x", response(404, R"({"error_code":"APIG.3020"})")).code(),
+            ErrorCode::NotFound);
   EXPECT_EQ(api_error("x", response(400, R"({"error_code":"APIG.2051"})")).code(),
             ErrorCode::InvalidArgument);
-  EXPECT_EQ(api_error("x", response(409, R"({"error_code":"APIG.3711"})")).code(), ErrorCode::Unavailable);
+  EXPECT_EQ(api_error("x", response(409, R"({"error_code":"APIG.3711"})")).code(),
+            ErrorCode::Unavailable);
 }
 
 TEST(ApiError, SignatureRejectionExplainsClockAndKeys) {
-  const Error error = api_error("x", response(401, R"({"error_code":"APIGW.0301","error_msg":"verify aksk signature fail"})"));
+  const Error error = api_error(
+      "x",
+      response(401, R"({"error_code":"APIGW.0301","error_msg":"verify aksk signature fail"})"));
   EXPECT_NE(error.to_string().find("check the access key / secret key pair and the system clock"),
             std::string::npos);
 }

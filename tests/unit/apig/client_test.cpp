@@ -1,6 +1,7 @@
 #include "daemon/apig/client.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/fake_transport.h"
@@ -36,7 +37,8 @@ class ClientTest : public ::testing::Test {
 };
 
 TEST_F(ClientTest, GetGroupUsesTheDocumentedPath) {
-  transport_.respond(200, R"({"id":"g1","url_domains":[{"id":"d1","domain":"a.example.com","cname_status":3}]})");
+  transport_.respond(
+      200, R"({"id":"g1","url_domains":[{"id":"d1","domain":"a.example.com","cname_status":3}]})");
   const Result<Group> group = client_.get_group("inst", "g1");
   ASSERT_TRUE(group) << group.error().to_string();
   ASSERT_EQ(transport_.requests().size(), 1U);
@@ -48,15 +50,19 @@ TEST_F(ClientTest, GetGroupUsesTheDocumentedPath) {
 }
 
 TEST_F(ClientTest, BindPostsNameContentAndKeyAsJson) {
-  transport_.respond(201, R"({"id":"d1","url_domain":"a.example.com","ssl_id":"s9","ssl_name":"n_1234","status":3})");
+  transport_.respond(
+      201,
+      R"({"id":"d1","url_domain":"a.example.com","ssl_id":"s9","ssl_name":"n_1234","status":3})");
   const Secret key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
-  const Result<BoundDomain> bound =
-      client_.bind_certificate("inst", "g1", "d1", {"n_1234", "-----BEGIN CERTIFICATE-----\n", &key});
+  const Result<BoundDomain> bound = client_.bind_certificate(
+      "inst", "g1", "d1", {"n_1234", "-----BEGIN CERTIFICATE-----\n", &key});
   ASSERT_TRUE(bound) << bound.error().to_string();
   EXPECT_EQ(bound->ssl_id, "s9");
   const testing::RecordedRequest& sent = transport_.requests().at(0);
   EXPECT_EQ(sent.method, "POST");
-  EXPECT_EQ(sent.url, "https://apig.example/v2/proj/apigw/instances/inst/api-groups/g1/domains/d1/certificate");
+  EXPECT_EQ(
+      sent.url,
+      "https://apig.example/v2/proj/apigw/instances/inst/api-groups/g1/domains/d1/certificate");
   EXPECT_EQ(sent.header("Content-Type"), "application/json");
   const nlohmann::json body = nlohmann::json::parse(sent.body);
   EXPECT_EQ(body.at("name"), "n_1234");
@@ -80,14 +86,16 @@ TEST_F(ClientTest, PersistentUnauthorizedStopsAfterOneRefresh) {
   ASSERT_FALSE(group);
   EXPECT_EQ(group.error().code(), ErrorCode::PermissionDenied);
   EXPECT_EQ(transport_.requests().size(), 2U);
-  EXPECT_NE(group.error().to_string().find("reading API group 'g1': APIG answered HTTP 401 APIG.1002"),
-            std::string::npos)
+  EXPECT_NE(
+      group.error().to_string().find("reading API group 'g1': APIG answered HTTP 401 APIG.1002"),
+      std::string::npos)
       << group.error().to_string();
 }
 
 TEST_F(ClientTest, NoRetryWhenRefreshCannotHelp) {
   authenticator_.refresh_helps_ = false;
-  transport_.respond(401, R"({"error_code":"APIGW.0301","error_msg":"verify aksk signature fail"})");
+  transport_.respond(401,
+                     R"({"error_code":"APIGW.0301","error_msg":"verify aksk signature fail"})");
   EXPECT_FALSE(client_.get_group("inst", "g1"));
   EXPECT_EQ(transport_.requests().size(), 1U);
 }
@@ -101,7 +109,9 @@ TEST_F(ClientTest, TransportErrorsKeepTheirCodeAndGainContext) {
 }
 
 TEST_F(ClientTest, ResolveDomainIdFindsByNameOrExplains) {
-  transport_.respond(200, R"({"id":"g1","url_domains":[{"id":"d1","domain":"a.example.com"},{"id":"d2","domain":"b.example.com"}]})");
+  transport_.respond(
+      200,
+      R"({"id":"g1","url_domains":[{"id":"d1","domain":"a.example.com"},{"id":"d2","domain":"b.example.com"}]})");
   EXPECT_EQ(*client_.resolve_domain_id("inst", "g1", "B.example.com"), "d2");
   transport_.respond(200, R"({"id":"g1","url_domains":[{"id":"d1","domain":"a.example.com"}]})");
   const Result<std::string> missing = client_.resolve_domain_id("inst", "g1", "c.example.com");
@@ -124,8 +134,9 @@ TEST_F(ClientTest, DeleteAndUpdatePaths) {
   transport_.respond(204, "");
   ASSERT_TRUE(client_.delete_bound_certificate("inst", "g1", "d1", "s1"));
   EXPECT_EQ(transport_.requests()[0].method, "DELETE");
-  EXPECT_EQ(transport_.requests()[0].url,
-            "https://apig.example/v2/proj/apigw/instances/inst/api-groups/g1/domains/d1/certificate/s1");
+  EXPECT_EQ(
+      transport_.requests()[0].url,
+      "https://apig.example/v2/proj/apigw/instances/inst/api-groups/g1/domains/d1/certificate/s1");
   transport_.respond(200, R"({"id":"s1","name":"n_2222"})");
   const Secret key("k");
   ASSERT_TRUE(client_.update_certificate("s1", {"n_2222", "c", &key}));

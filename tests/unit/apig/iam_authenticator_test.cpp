@@ -1,6 +1,7 @@
 #include "daemon/apig/iam_authenticator.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "daemon/core/time_format.h"
@@ -16,7 +17,8 @@ class IamAuthenticatorTest : public ::testing::Test {
  protected:
   void respond_token(const std::string& token, SystemTime expires_at) {
     transport_.respond(201,
-                       R"({"token":{"expires_at":")" + format_utc_iso8601(expires_at).substr(0, 19) +
+                       R"({"token":{"expires_at":")" +
+                           format_utc_iso8601(expires_at).substr(0, 19) +
                            R"(.701000Z","methods":["password"]}})",
                        {{"X-Subject-Token", token}});
   }
@@ -86,7 +88,9 @@ TEST_F(IamAuthenticatorTest, UnauthorizedDropsTheToken) {
 }
 
 TEST_F(IamAuthenticatorTest, WrongPasswordIsExplainedWithoutThePassword) {
-  transport_.respond(401, R"({"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}})");
+  transport_.respond(
+      401,
+      R"({"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}})");
   http::Request request;
   const Result<void> result = authenticator_.authorize(request);
   ASSERT_FALSE(result);

@@ -108,14 +108,16 @@ TEST(ParseGroupPage, ReadsTotalAndGroups) {
 }
 
 TEST(ParseErrorBody, ApigIamAndGarbage) {
-  const ErrorBody apig = parse_error_body(
-      R"({"error_code":"APIG.2101","error_msg":"mismatch","request_id":"r1"})");
+  const ErrorBody apig =
+      parse_error_body(R"({"error_code":"APIG.2101","error_msg":"mismatch","request_id":"r1"})");
   EXPECT_EQ(apig.error_code, "APIG.2101");
   EXPECT_EQ(apig.error_msg, "mismatch");
   EXPECT_EQ(apig.request_id, "r1");
-  const ErrorBody sdk = parse_error_body(R"({"code":"APIGW.0301","message":"verify aksk signature fail"})");
+  const ErrorBody sdk =
+      parse_error_body(R"({"code":"APIGW.0301","message":"verify aksk signature fail"})");
   EXPECT_EQ(sdk.error_code, "APIGW.0301");
-  const ErrorBody iam = parse_error_body(R"({"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}})");
+  const ErrorBody iam = parse_error_body(
+      R"({"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}})");
   EXPECT_EQ(iam.error_code, "401");
   EXPECT_EQ(iam.error_msg, "The username or password is wrong.");
   const ErrorBody garbage = parse_error_body("<html>");

@@ -70,9 +70,9 @@ INSTANTIATE_TEST_SUITE_P(Examples, ShippedConfig,
 TEST(ShippedConfig, PasswordExampleDerivesTheIamEndpoint) {
   const testing::TempDir temp_dir;
   temp_dir.write("password", "x");
-  const std::string text = replace_all(
-      read_text(fs::path(APIG_CERTD_SOURCE_DIR) / "config/apig-certd-password.toml"),
-      "/etc/apig-certd/", temp_dir.path().string() + "/");
+  const std::string text =
+      replace_all(read_text(fs::path(APIG_CERTD_SOURCE_DIR) / "config/apig-certd-password.toml"),
+                  "/etc/apig-certd/", temp_dir.path().string() + "/");
   const Result<settings::Settings> loaded =
       settings::load_settings(temp_dir.write("config.toml", text), Environment{});
   ASSERT_TRUE(loaded) << loaded.error().to_string();

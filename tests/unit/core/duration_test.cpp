@@ -25,12 +25,10 @@ TEST_P(DurationParsesValid, ToMilliseconds) {
 
 INSTANTIATE_TEST_SUITE_P(Units, DurationParsesValid,
                          ::testing::Values(GoodCase{"90s", seconds(90)},
-                                           GoodCase{"10m", minutes(10)},
-                                           GoodCase{"2h", hours(2)},
+                                           GoodCase{"10m", minutes(10)}, GoodCase{"2h", hours(2)},
                                            GoodCase{"30d", hours(30 * 24)},
                                            GoodCase{"500ms", milliseconds(500)},
-                                           GoodCase{"90", seconds(90)},
-                                           GoodCase{"0", seconds(0)},
+                                           GoodCase{"90", seconds(90)}, GoodCase{"0", seconds(0)},
                                            GoodCase{"0s", seconds(0)},
                                            GoodCase{"1h30m", minutes(90)},
                                            GoodCase{"1m30s250ms", milliseconds(90'250)}));

@@ -1,6 +1,7 @@
 #include "daemon/core/json_writer.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace apig_certd {
@@ -15,7 +16,9 @@ TEST(JsonWriter, EscapesAndRoundTripsThroughAParser) {
   EXPECT_NE(body.view().find("\\u0001"), std::string_view::npos);
 }
 
-TEST(JsonWriter, EmptyObject) { EXPECT_EQ(write_json_object({}).view(), "{}"); }
+TEST(JsonWriter, EmptyObject) {
+  EXPECT_EQ(write_json_object({}).view(), "{}");
+}
 
 }  // namespace
 }  // namespace apig_certd

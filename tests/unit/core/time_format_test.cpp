@@ -5,7 +5,9 @@
 namespace apig_certd {
 namespace {
 
-SystemTime at(std::int64_t seconds) { return SystemTime(std::chrono::seconds(seconds)); }
+SystemTime at(std::int64_t seconds) {
+  return SystemTime(std::chrono::seconds(seconds));
+}
 
 TEST(TimeFormat, Iso8601Utc) {
   EXPECT_EQ(format_utc_iso8601(at(0)), "1970-01-01T00:00:00Z");

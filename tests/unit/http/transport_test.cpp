@@ -12,7 +12,8 @@ TEST(Transport, RedactUrlDropsQueryAndFragment) {
 }
 
 TEST(Transport, UrlHost) {
-  EXPECT_EQ(url_host("https://apig.cn-north-4.myhuaweicloud.com/v2"), "apig.cn-north-4.myhuaweicloud.com");
+  EXPECT_EQ(url_host("https://apig.cn-north-4.myhuaweicloud.com/v2"),
+            "apig.cn-north-4.myhuaweicloud.com");
   EXPECT_EQ(url_host("http://127.0.0.1:8080/x"), "127.0.0.1");
   EXPECT_EQ(url_host("http://[::1]:8080/x"), "::1");
   EXPECT_EQ(url_host("https://user:pw@host.example:443"), "host.example");

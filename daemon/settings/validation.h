@@ -1,0 +1,63 @@
+#pragma once
+
+// Pure checks on config values (no TOML, no files): names, IDs, domains, URLs, "did you
+// mean". Internal to settings/; kept apart from the loader so they are tested directly.
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "daemon/core/result.h"
+
+namespace apig_certd::settings {
+
+// Levenshtein distance (insert, delete, substitute), byte-wise.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate `word` most likely meant: one equal ignoring case, else the nearest within
+// edit distance 2. nullopt when none is close.
+std::optional<std::string_view> closest_match(std::string_view word,
+                                              std::span<const std::string_view> candidates);
+
+// True for a key whose value must never be quoted in a message: its name contains "key",
+// "token", "password" or "secret" (case-insensitive).
+bool is_secret_like_key(std::string_view key);
+
+// A binding name: 1 to 64 of [A-Za-z0-9_.-].
+bool is_valid_binding_name(std::string_view name);
+
+// An APIG or IAM identifier (project, instance, group, domain ID): 1 to 64 of [A-Za-z0-9-].
+bool is_valid_id(std::string_view id);
+
+// A certificate name prefix as APIG accepts names: a letter, then letters, digits and '_',
+// at most 50 characters (the naming code shortens it to make room for its suffix).
+bool is_valid_cert_name(std::string_view name);
+
+// A Huawei Cloud region name such as "cn-north-4": 1 to 64 of [a-z0-9-].
+bool is_valid_region(std::string_view region);
+
+// A host name a custom domain may have: labels of [a-z0-9-] (not starting or ending with
+// '-'), at least two labels, at most 253 characters, optionally one leading "*." wildcard.
+// Upper case is accepted and lowered. Error (InvalidArgument): why it is not valid.
+Result<std::string> normalize_domain(std::string_view domain);
+
+// The parts of an absolute URL "scheme://host[:port][/path]".
+struct Url {
+  std::string scheme;  // Lower case.
+  std::string host;    // Without brackets for IPv6 literals; lower case.
+  std::string port;    // Empty when absent.
+  std::string path;    // Path and query, from the first '/' or '?'; possibly empty.
+};
+
+// Parses an absolute URL. Refuses user information ("user:pass@") and fragments, and does not quote
+// the input in its error (it may hold credentials).
+Result<Url> parse_url(std::string_view text);
+
+// 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(std::string_view host);
+
+// "host:port" or "[v6]:port" with a port 1..65535. Error (InvalidArgument): why not.
+Result<void> check_host_port(std::string_view text);
+
+}  // namespace apig_certd::settings

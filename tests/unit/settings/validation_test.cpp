@@ -1,0 +1,108 @@
+// The pure value checks behind the loader's messages.
+
+#include "daemon/settings/validation.h"
+
+#include <array>
+
+#include <gtest/gtest.h>
+
+namespace apig_certd::settings {
+namespace {
+
+TEST(SettingsValidation, EditDistance) {
+  EXPECT_EQ(edit_distance("", ""), 0U);
+  EXPECT_EQ(edit_distance("concurency", "concurrency"), 1U);
+  EXPECT_EQ(edit_distance("gruop_id", "group_id"), 2U);
+  EXPECT_EQ(edit_distance("abc", ""), 3U);
+}
+
+TEST(SettingsValidation, ClosestMatchPrefersCaseInsensitiveThenNearest) {
+  constexpr std::array<std::string_view, 3> kKeys{"log_level", "drift", "debounce"};
+  EXPECT_EQ(closest_match("LOG_LEVEL", kKeys), "log_level");
+  EXPECT_EQ(closest_match("drfit", kKeys), "drift");
+  EXPECT_EQ(closest_match("debounse", kKeys), "debounce");
+  EXPECT_FALSE(closest_match("something", kKeys).has_value());
+}
+
+TEST(SettingsValidation, SecretLikeKeys) {
+  EXPECT_TRUE(is_secret_like_key("secret_key"));
+  EXPECT_TRUE(is_secret_like_key("Password"));
+  EXPECT_TRUE(is_secret_like_key("api_token"));
+  EXPECT_FALSE(is_secret_like_key("domain"));
+}
+
+TEST(SettingsValidation, Names) {
+  EXPECT_TRUE(is_valid_binding_name("example.com_2-a"));
+  EXPECT_FALSE(is_valid_binding_name(""));
+  EXPECT_FALSE(is_valid_binding_name("my site"));
+  EXPECT_FALSE(is_valid_binding_name(std::string(65, 'a')));
+  EXPECT_TRUE(is_valid_id("f0fa1789-3b76-433b-a787-9892951c620e"));
+  EXPECT_FALSE(is_valid_id("a/b"));
+  EXPECT_TRUE(is_valid_cert_name("example_com"));
+  EXPECT_FALSE(is_valid_cert_name("1example"));
+  EXPECT_FALSE(is_valid_cert_name("ex-ample"));
+  EXPECT_TRUE(is_valid_region("cn-north-4"));
+  EXPECT_FALSE(is_valid_region("CN-North-4"));
+}
+
+TEST(SettingsValidation, DomainsAreLoweredAndChecked) {
+  EXPECT_EQ(*normalize_domain("WWW.Example.COM"), "www.example.com");
+  EXPECT_EQ(*normalize_domain("*.example.com"), "*.example.com");
+  EXPECT_EQ(*normalize_domain("xn--bcher-kva.example"), "xn--bcher-kva.example");
+}
+
+TEST(SettingsValidation, BadDomainsAreRefused) {
+  for (const std::string_view bad :
+       {"", "localhost", "www..example.com", ".example.com", "example.com.", "-a.example.com",
+        "a-.example.com", "*.*.example.com", "w*w.example.com", "www.*.example.com",
+        "my_host.example.com", "bücher.example", "*."}) {
+    EXPECT_FALSE(normalize_domain(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(normalize_domain(std::string(64, 'a') + ".com").has_value());
+}
+
+TEST(SettingsValidation, ParseUrl) {
+  const Result<Url> url = parse_url("HTTPS://APIG.Example.com:8443/v2?x=1");
+  ASSERT_TRUE(url.has_value());
+  EXPECT_EQ(url->scheme, "https");
+  EXPECT_EQ(url->host, "apig.example.com");
+  EXPECT_EQ(url->port, "8443");
+  EXPECT_EQ(url->path, "/v2?x=1");
+  const Result<Url> v6 = parse_url("http://[::1]:80");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->host, "::1");
+}
+
+TEST(SettingsValidation, ParseUrlRefusesWhatIsNotAnAbsoluteUrl) {
+  for (const std::string_view bad :
+       {"apig.example.com", "https://", "https://:80", "https://h:0", "https://h:99999",
+        "https://h:x", "https://[::1", "https://u:p@h", "https://h/#f"}) {
+    const Result<Url> result = parse_url(bad);
+    EXPECT_FALSE(result.has_value()) << bad;
+  }
+  EXPECT_EQ(parse_url("https://u:hunter2@h").error().message().find("hunter2"), std::string::npos);
+}
+
+TEST(SettingsValidation, LoopbackHosts) {
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_TRUE(is_loopback_host("LOCALHOST"));
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.255.0.9"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_FALSE(is_loopback_host("128.0.0.1"));
+  EXPECT_FALSE(is_loopback_host("::2"));
+  EXPECT_FALSE(is_loopback_host("localhost.example.com"));
+  EXPECT_FALSE(is_loopback_host("127.0.0.1.example.com"));
+}
+
+TEST(SettingsValidation, HostPort) {
+  EXPECT_TRUE(check_host_port("203.0.113.7:443").has_value());
+  EXPECT_TRUE(check_host_port("[2001:db8::1]:443").has_value());
+  EXPECT_TRUE(check_host_port("www.example.com:8443").has_value());
+  EXPECT_FALSE(check_host_port("203.0.113.7").has_value());
+  EXPECT_FALSE(check_host_port(":443").has_value());
+  EXPECT_FALSE(check_host_port("h:443/x").has_value());
+}
+
+}  // namespace
+}  // namespace apig_certd::settings

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "tests/support/apig_sim_process.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -311,6 +312,79 @@ project_id = "0123456789abcdef0123456789abcdef"
       {{"APIG_CERTD_ACCESS_KEY", kAccessKey}, {"APIG_CERTD_SECRET_KEY", kSecretKey}});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ((result.out + result.err).find(kSecretKey), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// check --online against apig-sim over HTTPS.
+
+class CheckOnline : public CheckCertificates {
+ protected:
+  void SetUp() override {
+    CheckCertificates::SetUp();
+    const TestCa ca = TestCa::create("check online CA");
+    const TestKey server_key = make_key(KeyKind::EcP256);
+    const fs::path ca_file = temp_dir_.write("ca.pem", ca.pem());
+    const fs::path server_cert =
+        temp_dir_.write("server.pem", ca.issue({.ip_sans = {"127.0.0.1"}}, server_key));
+    const fs::path server_key_file = temp_dir_.write("server.key", server_key.pem());
+    const std::string seed = R"({"project_id": "0123456789abcdef0123456789abcdef",
+      "credentials": {"aksk": [{"ak": ")" +
+                             std::string(kAccessKey) + R"(", "sk": ")" + kSecretKey + R"("}]},
+      "instances": [{"id": "i1", "groups": [
+        {"id": "g1", "name": "one", "domains": [{"id": "d0000001", "domain": "www.example.com", "cname_status": 3}]},
+        {"id": "g2", "name": "two", "domains": [{"id": "d0000002", "domain": "api.example.com", "cname_status": 2}]}]}]})";
+    SimOptions options;
+    options.binary = APIG_SIM_BINARY;
+    options.seed = temp_dir_.write("seed.json", seed);
+    options.tls_certificate = server_cert;
+    options.tls_key = server_key_file;
+    sim_ = SimProcess::start(options);
+    ASSERT_NE(sim_, nullptr);
+    // Point [apig] at the simulator and trust the test CA.
+    config_ = std::regex_replace(
+        config_, std::regex("\\[apig\\]\n"),
+        "[apig]\nendpoint = \"" + sim_->url() + "\"\nca_file = \"" + ca_file.string() + "\"\n");
+  }
+
+  std::unique_ptr<SimProcess> sim_;
+};
+
+TEST_F(CheckOnline, ResolvesEveryDomainIdAndReportsTheBinding) {
+  const TestChain www = make_chain(
+      {.sans = {"www.example.com", "api.example.com", "gone.example.com"}}, KeyKind::EcP256);
+  add_binding("www", "www.example.com", www.fullchain(), www.key.pem());  // group g1
+  add_binding("api", "api.example.com", www.fullchain(), www.key.pem());  // group g2
+  const ProcessResult result = run_apig_certd(
+      {"check", "--online", "--config", temp_dir_.write("config.toml", config_).string()});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(line_for(result, "www")
+                .find("online: domain_id d0000001, CNAME resolved, no certificate bound"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(line_for(result, "api").find("online: domain_id d0000002, CNAME resolving"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.err.find("2 OK (online)"), std::string::npos) << result.err;
+  EXPECT_EQ((result.out + result.err + sim_->stderr_text()).find(kSecretKey), std::string::npos);
+}
+
+TEST_F(CheckOnline, UnknownDomainAndRejectedKeysAreFailures) {
+  const TestChain chain = make_chain({.sans = {"*.example.com"}}, KeyKind::EcP256);
+  add_binding("missing", "gone.example.com", chain.fullchain(), chain.key.pem());
+  ProcessResult result = run_apig_certd(
+      {"check", "--online", "--config", temp_dir_.write("config.toml", config_).string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_NE(line_for(result, "missing").find("online: the domain is not bound to API group 'g1'"),
+            std::string::npos)
+      << result.out;
+
+  temp_dir_.write("secret_key", "not-the-right-secret");
+  result = run_apig_certd(
+      {"check", "--online", "--config", temp_dir_.write("config.toml", config_).string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(line_for(result, "missing").find("APIGW.0301"), std::string::npos) << result.out;
+  EXPECT_NE(line_for(result, "missing").find("check the access key / secret key pair"),
+            std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------

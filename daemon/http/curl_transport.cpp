@@ -20,7 +20,7 @@
 
 #include <array>
 #include <fstream>
-#include <iterator>
+#include <sstream>
 #include <utility>
 
 #include <curl/curl.h>
@@ -50,7 +50,9 @@ Result<std::string> read_text_file(const std::filesystem::path& path, std::size_
   if (!in) {
     return fail(ErrorCode::NotFound, "cannot read CA file '" + path.string() + "'");
   }
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = std::move(buffer).str();
   if (text.size() > limit) {
     return fail(ErrorCode::InvalidArgument, "CA file '" + path.string() + "' is larger than " +
                                                 std::to_string(limit / 1024 / 1024) + " MiB");

@@ -82,10 +82,11 @@ std::string iam_time(SystemTime time) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           time.time_since_epoch() % std::chrono::seconds(1))
                           .count();
-  std::array<char, 8> fraction{};
-  std::snprintf(fraction.data(), fraction.size(), ".%06lld", static_cast<long long>(micros));
+  // micros is in [0, 999999] (time after the epoch), so six digits always suffice.
+  std::string digits = std::to_string(micros);
+  digits.insert(0, 6 - std::min<std::size_t>(digits.size(), 6), '0');
   std::string text = iso_time(time);
-  text.insert(text.size() - 1, fraction.data());
+  text.insert(text.size() - 1, "." + digits);
   return text;
 }
 

@@ -3,12 +3,12 @@
 #
 # Builds apig-certd and apig-sim, makes a throw-away CA, a server certificate for the
 # simulator and a "renewed" certificate for a demo domain (all with OpenSSL, in a temp dir),
-# starts apig-sim on 127.0.0.1 over HTTPS, and runs `apig-certd check --online` against it:
-# the config is validated, the certificate checked, AK/SK signing accepted by the simulator,
-# and the target's domain_id resolved.
+# starts apig-sim on 127.0.0.1 over HTTPS, and runs apig-certd against it: `check --online`
+# validates the config and the certificate, proves AK/SK signing is accepted and resolves the
+# target's domain_id.
 #
-# Binding the certificate (`apig-certd sync`) arrives with the reconciler (issue 4). Until
-# then the script says so plainly at the end and exits 1.
+# Then it syncs: the plan (--dry-run), the bind and the CNAME wait, a second sync that only
+# reads, a renewal bound by the next sync, and the status.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -89,6 +89,9 @@ endpoint   = "https://127.0.0.1:$port"
 project_id = "$project"
 ca_file    = "$work/ca.pem"
 
+[poll]
+interval = "1s"     # the simulator resolves the CNAME within two reads
+
 [auth]
 method = "aksk"
 access_key_file = "$work/access_key"
@@ -108,10 +111,31 @@ echo
 echo "== apig-certd check --online"
 "$build_dir/daemon/apig-certd" check --online --config config.toml
 echo
+echo "== apig-certd sync --dry-run   (prints the plan, changes nothing)"
+"$build_dir/daemon/apig-certd" sync --dry-run --config config.toml
+echo
+echo "== apig-certd sync   (binds, then polls the CNAME status until resolved)"
+"$build_dir/daemon/apig-certd" sync --config config.toml
+echo
+echo "== apig-certd sync   (again: already in sync, reads only)"
+"$build_dir/daemon/apig-certd" sync --config config.toml
+echo
+echo "== the ACME client renews: a new certificate for demo.example.com"
+openssl req -new -newkey rsa:2048 -nodes -subj "/CN=demo.example.com" \
+    -keyout live/demo.example.com/privkey.pem.new -out demo2.csr 2>/dev/null
+openssl x509 -req -in demo2.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 90 \
+    -extfile <(printf 'subjectAltName=DNS:demo.example.com,DNS:www.demo.example.com\n') \
+    -out live/demo.example.com/cert.pem 2>/dev/null
+cat live/demo.example.com/cert.pem ca.pem >live/demo.example.com/fullchain.pem.new
+chmod 600 live/demo.example.com/privkey.pem.new
+mv live/demo.example.com/privkey.pem.new live/demo.example.com/privkey.pem
+mv live/demo.example.com/fullchain.pem.new live/demo.example.com/fullchain.pem
+"$build_dir/daemon/apig-certd" sync --config config.toml
+echo
+echo "== apig-certd status"
+"$build_dir/daemon/apig-certd" status --config config.toml
+echo
 echo "== what apig-sim received (method, path, status)"
 cat sim.err
 echo
-echo "demo: not yet: binding the certificate ('apig-certd sync') arrives with the reconciler"
-echo "(issue 4). What runs today: config and certificate checks, AK/SK-signed calls to the"
-echo "simulator over HTTPS, domain_id resolution."
-exit 1
+echo "demo: done. The certificate on disk is bound to www.demo.example.com in the simulator."

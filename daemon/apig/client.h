@@ -6,6 +6,7 @@
 // One Client per worker thread (it uses one Transport, which is not thread-safe). It holds
 // references: the transport and the authenticator must outlive it.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,5 +83,15 @@ class Client {
 
 // Percent-encodes one path segment (RFC 3986 unreserved characters are kept).
 std::string encode_path_segment(std::string_view segment);
+
+}  // namespace apig_certd::apig
+
+namespace apig_certd::apig {
+
+// A Client with the transport it owns: one per worker thread.
+struct ClientHandle {
+  std::unique_ptr<http::Transport> transport;
+  std::unique_ptr<Client> client;
+};
 
 }  // namespace apig_certd::apig

@@ -40,12 +40,7 @@ Result<std::unique_ptr<http::Transport>> make_transport(const settings::Settings
 Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Settings& config,
                                                          const Environment& environment,
                                                          const Clock& clock) {
-  std::unique_ptr<ApigSession> session(new ApigSession());
-  Result<std::unique_ptr<http::Transport>> transport = make_transport(config);
-  if (!transport) {
-    return fail(std::move(transport.error()));
-  }
-  session->transport_ = std::move(*transport);
+  std::unique_ptr<ApigSession> session(new ApigSession(config));
 
   const settings::AuthSettings& auth = config.auth;
   switch (auth.method) {
@@ -84,10 +79,25 @@ Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Setting
       break;
     }
   }
-  session->client_ = std::make_unique<apig::Client>(
-      *session->transport_, *session->authenticator_,
-      apig::ClientOptions{config.apig.endpoint, config.apig.project_id, config.apig.timeout});
+  Result<apig::ClientHandle> main = session->make_client();
+  if (!main) {
+    return fail(std::move(main.error()));
+  }
+  session->main_ = std::move(*main);
   return session;
+}
+
+Result<apig::ClientHandle> ApigSession::make_client() {
+  Result<std::unique_ptr<http::Transport>> transport = make_transport(config_);
+  if (!transport) {
+    return fail(std::move(transport.error()));
+  }
+  apig::ClientHandle handle;
+  handle.transport = std::move(*transport);
+  handle.client = std::make_unique<apig::Client>(
+      *handle.transport, *authenticator_,
+      apig::ClientOptions{config_.apig.endpoint, config_.apig.project_id, config_.apig.timeout});
+  return handle;
 }
 
 }  // namespace apig_certd::app

@@ -1,8 +1,8 @@
 #pragma once
 
-// ApigSession: the objects needed to talk to APIG, built from the settings: a transport,
-// the authenticator of `[auth] method` (with its own transport for IAM), and the client.
-// The composition root for commands that go online (check --online, sync, run).
+// ApigSession: the objects needed to talk to APIG, built from the settings: the
+// authenticator of `[auth] method` (shared by every worker; it is thread-safe), its own
+// transport for IAM, and one client per worker thread on request.
 
 #include <memory>
 
@@ -23,15 +23,19 @@ class ApigSession {
                                                      const Environment& environment,
                                                      const Clock& clock);
 
-  apig::Client& client() { return *client_; }
+  // The session's own client (for single-threaded use).
+  apig::Client& client() { return *main_.client; }
+
+  // A new client with its own transport, for one worker thread. The session must outlive it.
+  Result<apig::ClientHandle> make_client();
 
  private:
-  ApigSession() = default;
+  explicit ApigSession(const settings::Settings& config) : config_(config) {}
 
-  std::unique_ptr<http::Transport> transport_;
+  const settings::Settings& config_;
   std::unique_ptr<http::Transport> iam_transport_;
   std::unique_ptr<auth::Authenticator> authenticator_;
-  std::unique_ptr<apig::Client> client_;
+  apig::ClientHandle main_;
 };
 
 }  // namespace apig_certd::app

@@ -13,6 +13,7 @@
 #include "daemon/app/check_command.h"
 #include "daemon/app/command_line.h"
 #include "daemon/app/exit_code.h"
+#include "daemon/app/sync_command.h"
 #include "daemon/app/version_command.h"
 #include "daemon/core/environment.h"
 
@@ -42,8 +43,11 @@ int main_command(int argc, char** argv) {
       const SystemClock clock;
       return run_check(*line, environment, clock, Output{});
     }
+    case Command::Sync: {
+      const SystemClock clock;
+      return run_sync(*line, environment, clock, Output{});
+    }
     case Command::Run:
-    case Command::Sync:
     case Command::Hook:
     case Command::Status:
       break;

@@ -1,0 +1,188 @@
+// `apig-certd sync`.
+//
+// The order matters for safety: the config is loaded (78 if invalid), the named bindings are
+// checked to exist (2), the state lock is taken (75 after --lock-timeout), the state is
+// loaded (a corrupt file is moved aside and rebuilt from the remote, with one notice), the
+// pass runs, and the state is saved before anything is printed, so an interrupted terminal
+// never loses an outcome. --dry-run takes no lock and writes nothing at all, not even the
+// state directory: it reads the state file if there is one and prints the plan.
+//
+// stdout: one line per target, "<result>: binding 'NAME' -> DOMAIN (group G): <detail>",
+// results "bound", "in sync", "resolving", "failed" ("would bind", "would update" with
+// --dry-run). stderr: warnings, notices, and the summary with the number of API requests.
+
+#include "daemon/app/sync_command.h"
+
+#include <algorithm>
+#include <string>
+
+#include "daemon/app/apig_session.h"
+#include "daemon/app/exit_code.h"
+#include "daemon/engine/reconciler.h"
+#include "daemon/settings/settings.h"
+#include "daemon/state/state_store.h"
+#include "daemon/sys/atomic_file.h"
+
+namespace apig_certd::app {
+
+namespace {
+
+constexpr std::size_t kMaxStateBytes = std::size_t{64} * 1024 * 1024;
+
+void print_line(std::FILE* stream, const std::string& line) {
+  std::fputs(line.c_str(), stream);
+  std::fputc('\n', stream);
+}
+
+// --dry-run: the state as it is on disk, without creating, locking or moving anything.
+state::State read_state_readonly(const settings::Settings& config, const Output& output) {
+  const std::filesystem::path file = config.daemon.state_dir / "state.json";
+  Result<std::string> text = sys::read_small_file(file, kMaxStateBytes);
+  if (!text) {
+    if (text.error().code() != ErrorCode::NotFound) {
+      print_line(output.err, "notice: cannot read the state file ('" + text.error().to_string() +
+                                 "'); planning from the remote only");
+    }
+    return {};
+  }
+  Result<state::State> parsed = state::parse_state(*text);
+  if (!parsed) {
+    print_line(output.err, "notice: the state file '" + file.string() + "' is corrupt (" +
+                               parsed.error().to_string() +
+                               "); planning from the remote only (a real sync moves it aside)");
+    return {};
+  }
+  return std::move(*parsed);
+}
+
+std::string summary(const engine::ReconcileReport& report, bool dry_run) {
+  int bound = 0;
+  int in_sync = 0;
+  int resolving = 0;
+  int would = 0;
+  for (const engine::TargetOutcome& outcome : report.outcomes) {
+    bound += outcome.result == "bound" ? 1 : 0;
+    in_sync += outcome.result == "in sync" ? 1 : 0;
+    resolving += outcome.result == "resolving" ? 1 : 0;
+    would += outcome.result.starts_with("would") ? 1 : 0;
+  }
+  const int failed = static_cast<int>(std::count_if(
+      report.outcomes.begin(), report.outcomes.end(),
+      [](const engine::TargetOutcome& outcome) { return outcome.result == "failed"; }));
+  std::string text = std::string(dry_run ? "sync --dry-run: " : "sync: ") +
+                     std::to_string(report.outcomes.size()) + " target(s): ";
+  if (dry_run) {
+    text += std::to_string(would) + " to write, " + std::to_string(in_sync) + " in sync, " +
+            std::to_string(failed) + " failed";
+  } else {
+    text += std::to_string(bound) + " bound, " + std::to_string(in_sync) + " in sync, " +
+            std::to_string(resolving) + " resolving, " + std::to_string(failed) + " failed";
+  }
+  text += " (" + std::to_string(report.requests) + " API requests, " +
+          std::to_string(report.writes) + " writes)";
+  return text;
+}
+
+}  // namespace
+
+int run_sync(const CommandLine& line, const Environment& environment, const Clock& clock,
+             const Output& output) {
+  Result<settings::Settings> config = settings::load_settings(line.config, environment);
+  if (!config) {
+    print_line(output.err, config.error().to_string());
+    print_line(output.err, "apig-certd: the configuration is invalid; nothing was attempted");
+    return kExitConfig;
+  }
+  for (const std::string& warning : config->warnings) {
+    print_line(output.err, "warning: " + warning);
+  }
+  for (const std::string& name : line.bindings) {
+    const bool known =
+        std::any_of(config->bindings.begin(), config->bindings.end(),
+                    [&](const settings::BindingSettings& b) { return b.name == name; });
+    if (!known) {
+      std::string names;
+      for (const settings::BindingSettings& binding : config->bindings) {
+        names += (names.empty() ? "" : ", ") + binding.name;
+      }
+      print_line(output.err, "apig-certd: no binding named '" + name + "' in '" +
+                                 line.config.string() + "' (bindings: " + names + ")");
+      return kExitUsage;
+    }
+  }
+
+  std::optional<state::StateStore> store;
+  std::optional<sys::FileLock> lock;
+  state::State current;
+  if (line.dry_run) {
+    current = read_state_readonly(*config, output);
+  } else {
+    Result<state::StateStore> opened = state::StateStore::open(config->daemon.state_dir, clock);
+    if (!opened) {
+      print_line(output.err, "apig-certd: " + opened.error().to_string());
+      return kExitFailed;
+    }
+    store.emplace(std::move(*opened));
+    Result<sys::FileLock> locked = store->lock(line.lock_timeout);
+    if (!locked) {
+      print_line(output.err, "apig-certd: " + locked.error().to_string());
+      return locked.error().code() == ErrorCode::Timeout ? kExitTempFail : kExitFailed;
+    }
+    lock.emplace(std::move(*locked));
+    Result<state::LoadedState> loaded = store->load();
+    if (!loaded) {
+      print_line(output.err, "apig-certd: " + loaded.error().to_string());
+      return kExitFailed;
+    }
+    if (loaded->moved_aside) {
+      print_line(output.err, "notice: the state file was unusable (" + loaded->problem +
+                                 "); moved it aside to '" + loaded->moved_aside->string() +
+                                 "' and rebuilding the state from APIG");
+    }
+    current = std::move(loaded->state);
+  }
+
+  Result<std::unique_ptr<ApigSession>> session = ApigSession::create(*config, environment, clock);
+  if (!session) {
+    print_line(output.err, "apig-certd: " + session.error().to_string());
+    return kExitFailed;
+  }
+  engine::Reconciler reconciler(
+      *config, [&session] { return (*session)->make_client(); }, clock);
+  engine::ReconcileOptions options;
+  options.plan = {engine::PlanMode::Sync, line.force};
+  options.dry_run = line.dry_run;
+  options.wait_for_cname = !line.no_wait;
+  options.bindings = line.bindings;
+  Result<engine::ReconcileReport> report = reconciler.run(current, options);
+  if (!report) {
+    print_line(output.err, "apig-certd: " + report.error().to_string());
+    return kExitFailed;
+  }
+  bool saved = true;
+  if (store) {
+    Result<void> save = store->save(current);
+    if (!save) {
+      print_line(output.err, "apig-certd: cannot save the state: " + save.error().to_string() +
+                                 "; the next run re-reads APIG, so nothing is bound twice");
+      saved = false;
+    }
+  }
+  for (const engine::TargetOutcome& outcome : report->outcomes) {
+    for (const std::string& warning : outcome.warnings) {
+      print_line(output.err, "warning: binding '" + outcome.binding + "' -> " + outcome.target +
+                                 ": " + warning);
+    }
+    print_line(output.out, outcome.result + ": binding '" + outcome.binding + "' -> " +
+                               outcome.target + " (group " + outcome.group_id +
+                               "): " + outcome.detail);
+  }
+  std::fflush(output.out);
+  print_line(output.err, summary(*report, line.dry_run));
+  if (line.dry_run) {
+    return report->remote_unreadable ? kExitFailed : kExitOk;
+  }
+  return report->failed() == 0 && saved ? kExitOk : kExitFailed;
+}
+
+}  // namespace apig_certd::app

@@ -1,0 +1,51 @@
+#pragma once
+
+// What the reconciler knows before it decides: the certificate on disk, what APIG says about
+// the target's domain, and what the state file remembers. Plain values, no key material and
+// no I/O, so the planner (plan.h) can be a pure function of them and the clock.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/apig/models.h"
+#include "daemon/core/clock.h"
+#include "daemon/core/error.h"
+
+namespace apig_certd::engine {
+
+// A binding's certificate bundle as loaded and checked (DESIGN.md §4 steps 1-3).
+struct DiskCertificate {
+  std::string sha256;  // of the leaf DER, lowercase hex
+  std::string name;    // the APIG certificate name for it
+  SystemTime not_before{};
+  SystemTime not_after{};
+  std::vector<std::string> errors;    // validity problems: a bundle with any is never bound
+  std::vector<std::string> warnings;  // e.g. key file readable by others
+};
+
+struct DiskObservation {
+  std::optional<DiskCertificate> certificate;  // nullopt: could not be loaded
+  std::string load_error;                      // why, when certificate is nullopt
+};
+
+// What APIG says about one target's domain, from one read of its API group.
+struct RemoteObservation {
+  enum class Status {
+    NotObserved,    // not read in this pass: the planner relies on the state
+    Found,          // the domain is in the group
+    DomainMissing,  // the group has no such domain
+    Error,          // the group could not be read
+  };
+  Status status = Status::NotObserved;
+  std::string domain_id;
+  std::string sl_domain;     // the group's subdomain, for the CNAME hint
+  std::string bound_ssl_id;  // ssl_id, or ssl_infos[0].ssl_id for ECC/SM2 (ssl_id empty)
+  std::string bound_name;    // likewise ssl_name / ssl_infos[0].ssl_name
+  // The bound certificate's expiry when known (from the state or the certificate's details).
+  std::optional<SystemTime> bound_not_after;
+  apig::CnameStatus cname_status = apig::CnameStatus::Unknown;
+  std::optional<Error> error;  // Status::Error
+};
+
+}  // namespace apig_certd::engine

@@ -1,0 +1,713 @@
+// One reconcile pass: observe, plan, execute, poll, record.
+//
+// Observe: every binding's bundle is loaded and checked once, whatever its number of
+// targets; every API group is read once, whatever its number of domains. A bound
+// certificate that is not ours gets one extra read (its details) so the downgrade guard
+// knows its expiry. Plan: plan.h, pure. Execute: the writes, in parallel, each retried with
+// exponential backoff and full jitter while the error is transient and the pass deadline
+// (poll.timeout) has not passed. A write whose outcome is unknown (timeout, connection cut,
+// 5xx) may have happened, so before writing again the group is re-read and the desired
+// certificate already bound counts as success: a renewal is written once. A POST refused
+// with APIG.2051 (the domain has a certificate) deletes the old binding and posts again at
+// once, when the old certificate is ours or drift = "repair". Poll: one read per group per
+// round serves all its domains, every poll.interval, until 3 (resolved), 4 (failed) or the
+// deadline. Record: the outcome of every target goes into the state (the caller saves it).
+//
+// The private key lives in the loaded Bundle (a Secret) for the length of the pass and is
+// wiped when the pass ends; it is only ever copied into the request body of a bind.
+
+#include "daemon/engine/reconciler.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "daemon/cert/bundle.h"
+#include "daemon/cert/certificate_name.h"
+#include "daemon/cert/checks.h"
+#include "daemon/core/time_format.h"
+#include "daemon/engine/backoff.h"
+#include "daemon/engine/worker_pool.h"
+
+namespace apig_certd::engine {
+
+namespace {
+
+using GroupKey = std::pair<std::string, std::string>;  // instance_id, group_id
+
+struct LoadedBinding {
+  const settings::BindingSettings* binding = nullptr;
+  std::optional<cert::Bundle> bundle;
+  DiskObservation disk;
+};
+
+// Everything about one target during the pass.
+struct Work {
+  const settings::BindingSettings* binding = nullptr;
+  const settings::TargetSettings* target = nullptr;
+  std::size_t loaded = 0;  // index into the loaded bindings
+  TargetInput input;
+  TargetPlan plan;
+  // Execution.
+  bool attempted_write = false;
+  bool written = false;
+  std::string ssl_id;
+  std::string bound_name;
+  std::optional<Error> error;
+  apig::CnameStatus cname = apig::CnameStatus::Unknown;
+  bool cname_final = false;
+  std::string sl_domain;
+};
+
+std::string describe_problem(const cert::Problem& problem) {
+  return problem.apig_code.empty() ? problem.message
+                                   : problem.message + " [" + problem.apig_code + "]";
+}
+
+LoadedBinding load_binding(const settings::BindingSettings& binding, SystemTime now) {
+  LoadedBinding loaded;
+  loaded.binding = &binding;
+  Result<cert::Bundle> bundle = cert::load_bundle({binding.cert, binding.key});
+  if (!bundle) {
+    loaded.disk.load_error = bundle.error().to_string();
+    return loaded;
+  }
+  DiskCertificate disk;
+  disk.sha256 = bundle->sha256();
+  disk.name = cert::certificate_name(binding.cert_name, *bundle);
+  disk.not_before = bundle->not_before();
+  disk.not_after = bundle->not_after();
+  for (const cert::Problem& problem : bundle->load_warnings()) {
+    disk.warnings.push_back(describe_problem(problem));
+  }
+  for (const cert::Problem& problem : cert::check_bundle(*bundle, now)) {
+    (problem.severity == cert::Severity::Error ? disk.errors : disk.warnings)
+        .push_back(describe_problem(problem));
+  }
+  loaded.disk.certificate = std::move(disk);
+  loaded.bundle = std::move(*bundle);
+  return loaded;
+}
+
+bool unknown_outcome(const Error& error) {
+  // No HTTP status: the request may or may not have reached APIG. A 5xx: APIG may have
+  // acted before failing.
+  const std::optional<std::string> status = error.field("http_status");
+  if (!status) {
+    return error.code() == ErrorCode::Timeout || error.code() == ErrorCode::Unavailable;
+  }
+  return !status->empty() && (*status)[0] == '5';
+}
+
+std::optional<Duration> retry_after(const Error& error) {
+  const std::optional<std::string> value = error.field("retry_after");
+  if (!value || value->empty() || value->find_first_not_of("0123456789") != std::string::npos ||
+      value->size() > 6) {
+    return std::nullopt;
+  }
+  return std::chrono::seconds(std::stol(*value));
+}
+
+std::string target_label(const settings::TargetSettings& target) {
+  return target.domain.empty() ? "domain_id " + target.domain_id : target.domain;
+}
+
+const apig::UrlDomain* find_domain(const apig::Group& group,
+                                   const settings::TargetSettings& target) {
+  return target.domain_id.empty() ? group.find_domain_by_name(target.domain)
+                                  : group.find_domain_by_id(target.domain_id);
+}
+
+// The certificate bound to a domain: ssl_id/ssl_name for RSA, ssl_infos for ECC/SM2.
+std::pair<std::string, std::string> bound_certificate(const apig::UrlDomain& domain) {
+  if (!domain.ssl_id.empty() || !domain.ssl_name.empty()) {
+    return {domain.ssl_id, domain.ssl_name};
+  }
+  if (!domain.ssl_infos.empty()) {
+    return {domain.ssl_infos.front().ssl_id, domain.ssl_infos.front().ssl_name};
+  }
+  return {};
+}
+
+bool desired_is_bound(const apig::UrlDomain& domain, std::string_view name) {
+  if (domain.ssl_name == name) {
+    return true;
+  }
+  return std::any_of(domain.ssl_infos.begin(), domain.ssl_infos.end(),
+                     [&](const apig::SslInfo& info) { return info.ssl_name == name; });
+}
+
+std::string ssl_id_of(const apig::UrlDomain& domain, std::string_view name) {
+  if (domain.ssl_name == name) {
+    return domain.ssl_id;
+  }
+  for (const apig::SslInfo& info : domain.ssl_infos) {
+    if (info.ssl_name == name) {
+      return info.ssl_id;
+    }
+  }
+  return {};
+}
+
+// The pass, with its shared counters and clock arithmetic.
+class Pass {
+ public:
+  Pass(const settings::Settings& config, const Clock& clock, WorkerPool& pool,
+       std::mt19937_64& random, const ReconcileOptions& options)
+      : config_(config),
+        clock_(clock),
+        pool_(pool),
+        random_(random),
+        options_(options),
+        deadline_(clock.monotonic_now() + config.poll.timeout) {}
+
+  ReconcileReport run(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
+                      state::State& state);
+
+ private:
+  void observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
+               const state::State& state);
+  Result<apig::Group> read_group(apig::Client& client, const GroupKey& key);
+  void execute(std::vector<LoadedBinding>& loaded, std::vector<Work>& work);
+  void execute_one(Work& item, const cert::Bundle& bundle, apig::Client& client);
+  bool bind(Work& item, const cert::Bundle& bundle, apig::Client& client);
+  bool update(Work& item, const cert::Bundle& bundle, apig::Client& client);
+  std::optional<bool> already_bound(Work& item, apig::Client& client);
+  void poll(std::vector<Work>& work);
+  void record(const std::vector<Work>& work, state::State& state) const;
+  TargetOutcome outcome(const Work& item) const;
+
+  // Sleeps the backoff for retry `attempt`; false when that would pass the deadline.
+  bool back_off(int attempt, const Error& error);
+  void count(bool write) {
+    ++requests_;
+    if (write) {
+      ++writes_;
+    }
+  }
+
+  const settings::Settings& config_;
+  const Clock& clock_;
+  WorkerPool& pool_;
+  std::mt19937_64& random_;
+  std::mutex random_mutex_;
+  const ReconcileOptions& options_;
+  MonotonicTime deadline_;
+  std::atomic<int> requests_{0};
+  std::atomic<int> writes_{0};
+  std::map<GroupKey, Result<apig::Group>> groups_;
+};
+
+bool Pass::back_off(int attempt, const Error& error) {
+  double unit = 0;
+  {
+    const std::lock_guard lock(random_mutex_);
+    unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+  }
+  const Duration delay =
+      with_retry_after(backoff_delay(attempt, config_.retry.initial, config_.retry.max, unit),
+                       retry_after(error), config_.retry.max);
+  if (clock_.monotonic_now() + delay >= deadline_) {
+    return false;
+  }
+  std::this_thread::sleep_for(delay);
+  return true;
+}
+
+Result<apig::Group> Pass::read_group(apig::Client& client, const GroupKey& key) {
+  for (int attempt = 0;; ++attempt) {
+    count(false);
+    Result<apig::Group> group = client.get_group(key.first, key.second);
+    if (group || !is_retryable(group.error().code()) || !back_off(attempt, group.error())) {
+      return group;
+    }
+  }
+}
+
+void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
+                   const state::State& state) {
+  std::set<GroupKey> keys;
+  for (const Work& item : work) {
+    keys.emplace(item.target->instance_id, item.target->group_id);
+  }
+  const std::vector<GroupKey> ordered(keys.begin(), keys.end());
+  std::vector<std::optional<Result<apig::Group>>> results(ordered.size());
+  pool_.run(ordered.size(), [&](std::size_t i, apig::Client& client) {
+    results[i] = read_group(client, ordered[i]);
+  });
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    groups_.emplace(ordered[i], std::move(*results[i]));
+  }
+
+  for (Work& item : work) {
+    const LoadedBinding& binding = loaded[item.loaded];
+    item.input.binding = item.binding;
+    item.input.target = item.target;
+    item.input.disk = &binding.disk;
+    const std::string key =
+        state::target_key(item.binding->name, item.target->instance_id, item.target->group_id,
+                          item.target->domain, item.target->domain_id);
+    const auto remembered = state.targets.find(key);
+    item.input.state = remembered == state.targets.end() ? nullptr : &remembered->second;
+    if (binding.bundle && !item.target->domain.empty()) {
+      if (std::optional<cert::Problem> problem =
+              cert::check_domain(*binding.bundle, item.target->domain)) {
+        item.input.domain_problem = describe_problem(*problem);
+      }
+    }
+    const Result<apig::Group>& group =
+        groups_.at({item.target->instance_id, item.target->group_id});
+    RemoteObservation& remote = item.input.remote;
+    if (!group) {
+      remote.status = RemoteObservation::Status::Error;
+      remote.error = group.error();
+      continue;
+    }
+    const apig::UrlDomain* domain = find_domain(*group, *item.target);
+    if (domain == nullptr) {
+      remote.status = RemoteObservation::Status::DomainMissing;
+      continue;
+    }
+    remote.status = RemoteObservation::Status::Found;
+    remote.domain_id = domain->id;
+    remote.sl_domain = group->sl_domain;
+    remote.cname_status = domain->cname_status;
+    std::tie(remote.bound_ssl_id, remote.bound_name) = bound_certificate(*domain);
+    item.sl_domain = group->sl_domain;
+    item.cname = domain->cname_status;
+  }
+
+  // The downgrade guard needs the expiry of a bound certificate that is not ours.
+  std::vector<std::size_t> foreign;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    const Work& item = work[i];
+    const RemoteObservation& remote = item.input.remote;
+    const DiskObservation& disk = *item.input.disk;
+    if (remote.status != RemoteObservation::Status::Found || remote.bound_ssl_id.empty() ||
+        !disk.certificate || remote.bound_name == disk.certificate->name ||
+        same_name_prefix(remote.bound_name, disk.certificate->name) ||
+        (item.input.state != nullptr && item.input.state->ssl_id == remote.bound_ssl_id)) {
+      continue;
+    }
+    foreign.push_back(i);
+  }
+  pool_.run(foreign.size(), [&](std::size_t i, apig::Client& client) {
+    Work& item = work[foreign[i]];
+    count(false);
+    Result<apig::Certificate> details =
+        client.get_bound_certificate(item.target->instance_id, item.target->group_id,
+                                     item.input.remote.domain_id, item.input.remote.bound_ssl_id);
+    if (details && !details->not_after.empty()) {
+      if (Result<SystemTime> expiry = parse_utc_iso8601(details->not_after)) {
+        item.input.remote.bound_not_after = *expiry;
+      }
+    }
+  });
+}
+
+std::optional<bool> Pass::already_bound(Work& item, apig::Client& client) {
+  count(false);
+  Result<apig::Group> group = client.get_group(item.target->instance_id, item.target->group_id);
+  if (!group) {
+    return std::nullopt;
+  }
+  const apig::UrlDomain* domain = find_domain(*group, *item.target);
+  if (domain == nullptr || !desired_is_bound(*domain, item.plan.certificate_name)) {
+    return false;
+  }
+  item.ssl_id = ssl_id_of(*domain, item.plan.certificate_name);
+  item.bound_name = item.plan.certificate_name;
+  item.cname = domain->cname_status;
+  return true;
+}
+
+bool Pass::bind(Work& item, const cert::Bundle& bundle, apig::Client& client) {
+  const std::string& domain_id =
+      item.input.remote.domain_id.empty() ? item.target->domain_id : item.input.remote.domain_id;
+  std::string old_ssl_id = item.plan.bound_ssl_id;
+  bool maybe_written = false;
+  for (int attempt = 0;; ++attempt) {
+    if (maybe_written) {
+      std::optional<bool> done = already_bound(item, client);
+      if (done && *done) {
+        return true;
+      }
+    }
+    count(true);
+    Result<apig::BoundDomain> bound = client.bind_certificate(
+        item.target->instance_id, item.target->group_id, domain_id,
+        {item.plan.certificate_name, bundle.certificate_pem(), &bundle.private_key_pem()});
+    if (bound) {
+      item.ssl_id = bound->ssl_id;
+      item.bound_name = bound->ssl_name.empty() ? item.plan.certificate_name : bound->ssl_name;
+      item.cname = bound->status;
+      return true;
+    }
+    Error error = std::move(bound.error());
+    if (error.field("apig_error_code") == "APIG.2051" && !old_ssl_id.empty()) {
+      if (!item.plan.may_delete_bound) {
+        item.error = std::move(error).with_context(
+            "APIG keeps one certificate per domain and the bound one ('" + item.plan.bound_name +
+            "') was not created by apig-certd; not deleting it because drift = \"report\"");
+        return false;
+      }
+      // Delete the old binding (and with it the old certificate), then post again at once.
+      count(true);
+      Result<void> deleted = client.delete_bound_certificate(
+          item.target->instance_id, item.target->group_id, domain_id, old_ssl_id);
+      if (!deleted && deleted.error().code() != ErrorCode::NotFound) {
+        item.error = std::move(deleted.error())
+                         .with_context("replacing certificate '" + item.plan.bound_name + "'");
+        return false;
+      }
+      old_ssl_id.clear();
+      continue;
+    }
+    if (!is_retryable(error.code())) {
+      item.error = std::move(error);
+      return false;
+    }
+    maybe_written = maybe_written || unknown_outcome(error);
+    if (!back_off(attempt, error)) {
+      item.error = std::move(error).with_context("giving up after poll.timeout");
+      return false;
+    }
+  }
+}
+
+bool Pass::update(Work& item, const cert::Bundle& bundle, apig::Client& client) {
+  for (int attempt = 0;; ++attempt) {
+    count(true);
+    Result<apig::Certificate> updated = client.update_certificate(
+        item.plan.bound_ssl_id,
+        {item.plan.certificate_name, bundle.certificate_pem(), &bundle.private_key_pem()});
+    if (updated) {
+      item.ssl_id = item.plan.bound_ssl_id;
+      item.bound_name = item.plan.certificate_name;
+      return true;
+    }
+    Error error = std::move(updated.error());
+    if (error.code() == ErrorCode::NotFound) {
+      // The certificate object is gone (deleted in the console): bind afresh.
+      item.plan.bound_ssl_id.clear();
+      return bind(item, bundle, client);
+    }
+    if (!is_retryable(error.code())) {
+      item.error = std::move(error);
+      return false;
+    }
+    // A PUT is idempotent: writing the same content twice is harmless, so no re-read.
+    if (!back_off(attempt, error)) {
+      item.error = std::move(error).with_context("giving up after poll.timeout");
+      return false;
+    }
+  }
+}
+
+void Pass::execute_one(Work& item, const cert::Bundle& bundle, apig::Client& client) {
+  item.attempted_write = true;
+  item.written = item.plan.action == Action::Update ? update(item, bundle, client)
+                                                    : bind(item, bundle, client);
+}
+
+void Pass::execute(std::vector<LoadedBinding>& loaded, std::vector<Work>& work) {
+  std::vector<std::size_t> writes;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    if (work[i].plan.action == Action::Bind || work[i].plan.action == Action::Update) {
+      writes.push_back(i);
+    }
+  }
+  pool_.run(writes.size(), [&](std::size_t i, apig::Client& client) {
+    Work& item = work[writes[i]];
+    execute_one(item, *loaded[item.loaded].bundle, client);
+  });
+}
+
+void Pass::poll(std::vector<Work>& work) {
+  const auto needs_poll = [](const Work& item) {
+    const bool serving = item.written || item.plan.action == Action::None;
+    return serving && !item.cname_final;
+  };
+  for (Work& item : work) {
+    if (item.cname == apig::CnameStatus::Resolved || item.cname == apig::CnameStatus::Failed) {
+      item.cname_final = needs_poll(item);
+    }
+  }
+  while (true) {
+    std::set<GroupKey> keys;
+    for (const Work& item : work) {
+      if (needs_poll(item)) {
+        keys.emplace(item.target->instance_id, item.target->group_id);
+      }
+    }
+    if (keys.empty() || clock_.monotonic_now() + config_.poll.interval >= deadline_) {
+      return;
+    }
+    std::this_thread::sleep_for(config_.poll.interval);
+    const std::vector<GroupKey> ordered(keys.begin(), keys.end());
+    std::vector<std::optional<Result<apig::Group>>> results(ordered.size());
+    pool_.run(ordered.size(), [&](std::size_t i, apig::Client& client) {
+      count(false);
+      results[i] = client.get_group(ordered[i].first, ordered[i].second);
+    });
+    for (std::size_t i = 0; i < ordered.size(); ++i) {
+      if (!*results[i]) {
+        continue;  // Transient: the next round reads again.
+      }
+      const apig::Group& group = **results[i];
+      for (Work& item : work) {
+        if (!needs_poll(item) || item.target->instance_id != ordered[i].first ||
+            item.target->group_id != ordered[i].second) {
+          continue;
+        }
+        if (const apig::UrlDomain* domain = find_domain(group, *item.target)) {
+          item.cname = domain->cname_status;
+          item.cname_final =
+              item.cname == apig::CnameStatus::Resolved || item.cname == apig::CnameStatus::Failed;
+        }
+      }
+    }
+  }
+}
+
+TargetOutcome Pass::outcome(const Work& item) const {
+  TargetOutcome result;
+  result.key = item.plan.key;
+  result.binding = item.binding->name;
+  result.target = target_label(*item.target);
+  result.group_id = item.target->group_id;
+  result.warnings = item.plan.warnings;
+  const auto cname_verdict = [&](const std::string& serving) {
+    switch (item.cname) {
+      case apig::CnameStatus::Resolved:
+        return std::make_pair(true, serving + ", CNAME resolved");
+      case apig::CnameStatus::Failed:
+        return std::make_pair(false, serving +
+                                         ", but CNAME resolution failed: point the "
+                                         "domain's CNAME record at the group's subdomain '" +
+                                         item.sl_domain + "'");
+      default:
+        break;
+    }
+    if (!options_.wait_for_cname) {
+      return std::make_pair(true, serving + " (CNAME not checked: --no-wait)");
+    }
+    return std::make_pair(
+        false, serving + ", CNAME still resolving after " + format_duration(config_.poll.timeout));
+  };
+  if (options_.dry_run) {
+    switch (item.plan.action) {
+      case Action::None:
+        result.result = "in sync";
+        result.ok = true;
+        break;
+      case Action::Bind:
+        result.result = "would bind";
+        result.ok = true;
+        break;
+      case Action::Update:
+        result.result = "would update";
+        result.ok = true;
+        break;
+      default:
+        result.result = "failed";
+        break;
+    }
+    result.detail = item.plan.reason;
+    return result;
+  }
+  if (item.plan.action == Action::None) {
+    const auto [ok, detail] = cname_verdict("'" + item.plan.certificate_name + "' is bound");
+    result.ok = ok;
+    result.result =
+        ok ? "in sync" : (item.cname == apig::CnameStatus::Failed ? "failed" : "resolving");
+    result.detail = detail;
+    return result;
+  }
+  if (!item.attempted_write) {
+    result.result = "failed";
+    result.detail = item.plan.reason;
+    return result;
+  }
+  if (!item.written) {
+    result.result = "failed";
+    result.detail = item.error ? item.error->to_string() : "unknown error";
+    return result;
+  }
+  const auto [ok, detail] = cname_verdict("'" + item.bound_name + "' (ssl_id " + item.ssl_id + ")");
+  result.ok = ok;
+  result.result = ok ? "bound" : (item.cname == apig::CnameStatus::Failed ? "failed" : "resolving");
+  result.detail = (item.plan.action == Action::Update ? "updated in place: " : "") + detail;
+  return result;
+}
+
+void Pass::record(const std::vector<Work>& work, state::State& state) const {
+  const SystemTime now = clock_.now();
+  for (const Work& item : work) {
+    state::TargetState& entry = state.targets[item.plan.key];
+    entry.binding = item.binding->name;
+    entry.instance_id = item.target->instance_id;
+    entry.group_id = item.target->group_id;
+    entry.domain = item.target->domain;
+    if (!item.input.remote.domain_id.empty()) {
+      entry.domain_id = item.input.remote.domain_id;
+    } else if (!item.target->domain_id.empty()) {
+      entry.domain_id = item.target->domain_id;
+    }
+    if (item.input.disk != nullptr && item.input.disk->certificate) {
+      entry.disk_sha256 = item.input.disk->certificate->sha256;
+      entry.disk_not_after = item.input.disk->certificate->not_after;
+    }
+    if (item.cname != apig::CnameStatus::Unknown) {
+      entry.cname_status = static_cast<int>(item.cname);
+    }
+    const TargetOutcome result = outcome(item);
+    if (item.plan.action == Action::None) {
+      entry.bound_sha256 = item.plan.sha256;
+      entry.bound_name = item.plan.certificate_name;
+      entry.ssl_id =
+          item.input.remote.bound_ssl_id.empty() ? entry.ssl_id : item.input.remote.bound_ssl_id;
+      if (!entry.bound_not_after && item.input.disk->certificate) {
+        entry.bound_not_after = item.input.disk->certificate->not_after;
+      }
+    }
+    if (item.attempted_write) {
+      entry.last_attempt = now;
+    }
+    if (item.written) {
+      entry.bound_sha256 = item.plan.sha256;
+      entry.bound_name = item.bound_name;
+      entry.ssl_id = item.ssl_id;
+      entry.bound_at = now;
+      entry.bound_not_after = item.input.disk->certificate->not_after;
+      const bool known = std::any_of(
+          entry.created.begin(), entry.created.end(),
+          [&](const state::CreatedCertificate& created) { return created.ssl_id == item.ssl_id; });
+      if (!known && !item.ssl_id.empty()) {
+        entry.created.push_back({item.ssl_id, item.bound_name, item.plan.sha256, now});
+      }
+    }
+    const bool failed = !result.ok && result.result == "failed";
+    entry.last_result = result.result == "in sync" ? "in_sync" : result.result;
+    if (item.plan.action == Action::Refuse) {
+      entry.last_result = "refused";
+    } else if (item.plan.action == Action::ReportDrift) {
+      entry.last_result = "drift";
+    } else if (item.plan.action == Action::Skip && !item.plan.retryable) {
+      entry.last_result = "invalid";
+    }
+    if (failed) {
+      ++entry.consecutive_failures;
+      const Error* error = item.error ? &*item.error : nullptr;
+      std::string code = "failed";
+      if (error != nullptr) {
+        code = error->field("apig_error_code").value_or(std::string(to_string(error->code())));
+      } else if (item.plan.action == Action::Skip) {
+        code = item.plan.retryable ? "Unavailable" : "invalid";
+      } else {
+        code = std::string(to_string(item.plan.action));
+      }
+      entry.last_error = state::LastError{code, result.detail, now};
+      entry.failed_sha256 = item.plan.sha256;
+      const bool transient = error != nullptr ? is_retryable(error->code()) : item.plan.retryable;
+      entry.next_attempt =
+          now + (transient ? backoff_ceiling(entry.consecutive_failures - 1, config_.retry.initial,
+                                             config_.retry.max)
+                           : config_.daemon.rescan_interval);
+    } else if (result.ok) {
+      entry.consecutive_failures = 0;
+      entry.last_error.reset();
+      entry.failed_sha256.clear();
+      entry.next_attempt.reset();
+    }
+  }
+}
+
+ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
+                          state::State& state) {
+  observe(loaded, work, state);
+  PlanInput input;
+  input.settings = &config_;
+  input.now = clock_.now();
+  input.options = options_.plan;
+  for (const Work& item : work) {
+    input.targets.push_back(item.input);
+  }
+  std::vector<TargetPlan> plans = plan(input);
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    work[i].plan = std::move(plans[i]);
+  }
+  ReconcileReport report;
+  for (const auto& [key, group] : groups_) {
+    report.remote_unreadable = report.remote_unreadable || !group;
+  }
+  if (!options_.dry_run) {
+    execute(loaded, work);
+    if (options_.wait_for_cname) {
+      poll(work);
+    }
+    record(work, state);
+  }
+  for (const Work& item : work) {
+    report.outcomes.push_back(outcome(item));
+  }
+  report.requests = requests_;
+  report.writes = writes_;
+  return report;
+}
+
+}  // namespace
+
+int ReconcileReport::failed() const {
+  return static_cast<int>(std::count_if(outcomes.begin(), outcomes.end(),
+                                        [](const TargetOutcome& outcome) { return !outcome.ok; }));
+}
+
+Reconciler::Reconciler(const settings::Settings& config, ClientFactory clients, const Clock& clock)
+    : config_(config),
+      clients_(std::move(clients)),
+      clock_(clock),
+      random_(std::random_device{}()) {}
+
+Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOptions& options) {
+  const SystemTime now = clock_.now();
+  std::vector<LoadedBinding> loaded;
+  std::vector<Work> work;
+  for (const settings::BindingSettings& binding : config_.bindings) {
+    if (!options.bindings.empty() && std::find(options.bindings.begin(), options.bindings.end(),
+                                               binding.name) == options.bindings.end()) {
+      continue;
+    }
+    loaded.push_back(load_binding(binding, now));
+    for (const settings::TargetSettings& target : binding.targets) {
+      Work item;
+      item.binding = &binding;
+      item.target = &target;
+      item.loaded = loaded.size() - 1;
+      work.push_back(std::move(item));
+    }
+  }
+  std::set<GroupKey> groups;
+  for (const Work& item : work) {
+    groups.emplace(item.target->instance_id, item.target->group_id);
+  }
+  const auto wanted = static_cast<std::size_t>(std::max(1, config_.daemon.concurrency));
+  const std::size_t worker_count =
+      std::max<std::size_t>(1, std::min(wanted, std::max(work.size(), groups.size())));
+  std::vector<apig::ClientHandle> clients;
+  for (std::size_t i = 0; i < worker_count; ++i) {
+    Result<apig::ClientHandle> client = clients_();
+    if (!client) {
+      return fail(std::move(client.error()).with_context("setting up the APIG client"));
+    }
+    clients.push_back(std::move(*client));
+  }
+  WorkerPool pool(std::move(clients));
+  Pass pass(config_, clock_, pool, random_, options);
+  return pass.run(loaded, work, state);
+}
+
+}  // namespace apig_certd::engine

@@ -1,0 +1,69 @@
+#pragma once
+
+// The reconciler: one pass of DESIGN.md §4 with real I/O. Observe (load each binding's
+// bundle once, read each API group once), plan (plan.h, pure), execute the writes with at
+// most `daemon.concurrency` requests in flight, poll the CNAME status until resolved, and
+// record every outcome in the state. The caller holds the state lock and saves the state.
+
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "daemon/apig/client.h"
+#include "daemon/core/clock.h"
+#include "daemon/engine/plan.h"
+#include "daemon/settings/settings.h"
+#include "daemon/state/state.h"
+
+namespace apig_certd::engine {
+
+struct ReconcileOptions {
+  PlanOptions plan;
+  bool dry_run = false;        // Observe and plan only: no write anywhere.
+  bool wait_for_cname = true;  // Poll the CNAME status after binding (sync --no-wait: false).
+  std::vector<std::string> bindings;  // Only these bindings; empty = all.
+};
+
+// What happened to one target, as the user sees it.
+struct TargetOutcome {
+  std::string key;
+  std::string binding;
+  std::string target;  // the domain, or "domain_id X"
+  std::string group_id;
+  // "bound", "in sync", "failed", "resolving"; with --dry-run: "would bind", "would update",
+  // "in sync", "failed".
+  std::string result;
+  std::string detail;  // why, or what is bound now
+  std::vector<std::string> warnings;
+  bool ok = false;  // counts towards exit 0
+};
+
+struct ReconcileReport {
+  std::vector<TargetOutcome> outcomes;
+  int requests = 0;                // API requests made in this pass (reads and writes)
+  int writes = 0;                  // of which writes (POST, PUT, DELETE)
+  bool remote_unreadable = false;  // some API group could not be read at all
+
+  int failed() const;
+};
+
+// Makes a client for one worker thread.
+using ClientFactory = std::function<Result<apig::ClientHandle>()>;
+
+class Reconciler {
+ public:
+  Reconciler(const settings::Settings& config, ClientFactory clients, const Clock& clock);
+
+  // One pass. Updates `state` with every outcome (not in dry-run). Errors only when no client
+  // could be made at all; everything else is a per-target outcome.
+  Result<ReconcileReport> run(state::State& state, const ReconcileOptions& options);
+
+ private:
+  const settings::Settings& config_;
+  ClientFactory clients_;
+  const Clock& clock_;
+  std::mt19937_64 random_;
+};
+
+}  // namespace apig_certd::engine

@@ -347,6 +347,14 @@ bool Pass::bind(Work& item, const cert::Bundle& bundle, apig::Client& client) {
       return true;
     }
     Error error = std::move(bound.error());
+    if (error.field("apig_error_code") == "APIG.2051" && maybe_written) {
+      // "The domain has a certificate": an earlier attempt whose outcome was unknown may have
+      // landed after the re-read (or the re-read failed). If it is ours, the write is done.
+      const std::optional<bool> done = already_bound(item, client);
+      if (done && *done) {
+        return true;
+      }
+    }
     if (error.field("apig_error_code") == "APIG.2051" && !old_ssl_id.empty()) {
       if (!item.plan.may_delete_bound) {
         item.error = std::move(error).with_context(
@@ -541,6 +549,13 @@ TargetOutcome Pass::outcome(const Work& item) const {
   result.ok = ok;
   result.result = ok ? "bound" : (item.cname == apig::CnameStatus::Failed ? "failed" : "resolving");
   result.detail = (item.plan.action == Action::Update ? "updated in place: " : "") + detail;
+  // The planner starts the reason with "drift:" when it repairs a certificate bound behind
+  // our back; say so, since the operator will want to know who keeps changing it.
+  if (item.plan.reason.starts_with("drift:")) {
+    result.detail = "repaired drift (the domain served '" +
+                    (item.plan.bound_name.empty() ? item.plan.bound_ssl_id : item.plan.bound_name) +
+                    "'): " + result.detail;
+  }
   return result;
 }
 

@@ -4,6 +4,7 @@
 // timeouts) are retried until they pass, and a write whose outcome was unknown is written once.
 
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,11 @@ struct PermanentError {
   const char* hint;  // from daemon/apig/api_error.cpp
 };
 
+// Named in test output and CTest entries by its case name, not its bytes.
+void PrintTo(const PermanentError& error, std::ostream* stream) {
+  *stream << error.name;
+}
+
 class PermanentApigError : public SyncFaultsTest,
                            public ::testing::WithParamInterface<PermanentError> {};
 
@@ -207,6 +213,10 @@ struct TransientError {
   json fault;
   bool unknown_outcome;  // the POST may have been applied: a re-read comes before the retry
 };
+
+void PrintTo(const TransientError& error, std::ostream* stream) {
+  *stream << error.name;
+}
 
 class TransientApigError : public SyncFaultsTest,
                            public ::testing::WithParamInterface<TransientError> {};

@@ -1,0 +1,94 @@
+#pragma once
+
+// The state model (DESIGN.md §5): what apig-certd knows about each target between passes,
+// saved as {state_dir}/state.json. It holds fingerprints, names, ids, times and results,
+// and deliberately has no field that could hold a secret (no key, token or password).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/core/clock.h"
+#include "daemon/core/result.h"
+
+namespace apig_certd::state {
+
+// The version written to and required in state.json.
+inline constexpr int kStateVersion = 1;
+
+struct LastError {
+  std::string code;     // e.g. "APIG.2101", "Unavailable", "invalid"
+  std::string message;  // one line, no secret
+  SystemTime at{};
+
+  bool operator==(const LastError&) const = default;
+};
+
+// A certificate object apig-certd created for a target (remembered for later cleanup).
+struct CreatedCertificate {
+  std::string ssl_id;
+  std::string name;
+  std::string sha256;
+  SystemTime created_at{};
+
+  bool operator==(const CreatedCertificate&) const = default;
+};
+
+struct TargetState {
+  // Identity (also the map key, see target_key()).
+  std::string binding;
+  std::string instance_id;
+  std::string group_id;
+  std::string domain;     // as configured (may be empty when only domain_id is configured)
+  std::string domain_id;  // resolved or configured
+  // The certificate on disk when last looked at.
+  std::string disk_sha256;
+  std::optional<SystemTime> disk_not_after;
+  // What we bound.
+  std::string bound_sha256;
+  std::string bound_name;
+  std::string ssl_id;
+  std::optional<SystemTime> bound_at;
+  std::optional<SystemTime> bound_not_after;
+  int cname_status = 0;     // 0 unknown, 1..4 as APIG
+  std::string last_result;  // "bound", "in_sync", "resolving", "failed", "invalid", "refused",
+                            // "drift"
+  std::optional<SystemTime> last_attempt;
+  std::optional<LastError> last_error;
+  int consecutive_failures = 0;
+  std::optional<SystemTime> next_attempt;
+  std::string failed_sha256;  // fingerprint a non-retryable failure is recorded for
+  std::vector<CreatedCertificate> created;
+
+  bool operator==(const TargetState&) const = default;
+};
+
+struct State {
+  int version = kStateVersion;
+  std::map<std::string, TargetState> targets;  // by target_key()
+
+  bool operator==(const State&) const = default;
+};
+
+// The key of a target in State::targets: "binding/instance_id/group_id/domain", or
+// "binding/instance_id/group_id/id:domain_id" when `domain` is empty.
+std::string target_key(std::string_view binding, std::string_view instance_id,
+                       std::string_view group_id, std::string_view domain,
+                       std::string_view domain_id);
+
+// The state as pretty JSON (2-space indent, trailing newline). Keys come in a fixed order
+// (the order of the structs above), absent optionals are written as null, times as ISO 8601
+// UTC strings with whole seconds ("2027-01-31T12:00:00Z"; sub-second parts are dropped).
+// Invalid UTF-8 in a string is replaced by U+FFFD rather than failing.
+std::string to_json(const State& state);
+
+// Parses what to_json() writes. Unknown fields are ignored (a newer apig-certd may add some)
+// and missing fields keep their defaults; null is the same as missing. ParseError when the
+// text is not JSON, when "version" is missing or not kStateVersion, or when a field has the
+// wrong type or a time is malformed; the message names the field by its path, e.g.
+// `targets["b/i/g/www.example.com"].bound_at: expected an ISO 8601 UTC time string, got number`.
+Result<State> parse_state(std::string_view text);
+
+}  // namespace apig_certd::state

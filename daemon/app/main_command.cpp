@@ -13,6 +13,7 @@
 #include "daemon/app/check_command.h"
 #include "daemon/app/command_line.h"
 #include "daemon/app/exit_code.h"
+#include "daemon/app/status_command.h"
 #include "daemon/app/sync_command.h"
 #include "daemon/app/version_command.h"
 #include "daemon/core/environment.h"
@@ -47,9 +48,12 @@ int main_command(int argc, char** argv) {
       const SystemClock clock;
       return run_sync(*line, environment, clock, Output{});
     }
+    case Command::Status: {
+      const SystemClock clock;
+      return run_status(*line, environment, clock, Output{});
+    }
     case Command::Run:
     case Command::Hook:
-    case Command::Status:
       break;
   }
   std::fprintf(stderr, "apig-certd: this command is not implemented in this build yet\n");

@@ -121,6 +121,9 @@ class ApigClientTest : public ::testing::Test {
   void add_fault(const json& rule) {
     httplib::Client admin(sim_->url());
     admin.enable_server_certificate_verification(false);  // The test's own admin channel.
+    // A 10 MiB fault body takes a while to parse under ASan on a loaded machine.
+    admin.set_read_timeout(120, 0);
+    admin.set_write_timeout(120, 0);
     const auto result = admin.Post("/__admin/faults", rule.dump(), "application/json");
     ASSERT_TRUE(result);
     ASSERT_EQ(result->status, 201) << result->body;

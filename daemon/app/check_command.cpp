@@ -39,11 +39,6 @@ using settings::SecretSource;
 using settings::Settings;
 using settings::TargetSettings;
 
-void print_line(std::FILE* stream, const std::string& line) {
-  std::fputs(line.c_str(), stream);
-  std::fputc('\n', stream);
-}
-
 std::string describe_target(const BindingSettings& binding, const TargetSettings& target) {
   std::string text = "binding '" + binding.name + "' -> ";
   text += target.domain.empty() ? "domain_id " + target.domain_id : target.domain;

@@ -3,18 +3,12 @@
 // `apig-certd check [--online]`: validates the config and every binding's files without
 // touching anything, one line per target on stdout (OK, or FAIL with what is wrong).
 
-#include <cstdio>
-
 #include "daemon/app/command_line.h"
+#include "daemon/app/output.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/environment.h"
 
 namespace apig_certd::app {
-
-struct Output {
-  std::FILE* out = stdout;
-  std::FILE* err = stderr;
-};
 
 // Returns kExitOk when every target is valid, kExitFailed when one is not (or credentials
 // are unusable), kExitConfig when the config itself is invalid (nothing else is checked).

@@ -31,11 +31,6 @@ using nlohmann::ordered_json;
 
 constexpr std::size_t kMaxStateBytes = std::size_t{64} * 1024 * 1024;
 
-void print_line(std::FILE* stream, const std::string& line) {
-  std::fputs(line.c_str(), stream);
-  std::fputc('\n', stream);
-}
-
 std::string_view cname_text(int status) {
   switch (status) {
     case 1:

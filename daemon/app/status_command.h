@@ -2,8 +2,8 @@
 
 // `apig-certd status [--json]`: what the state file says about every configured target.
 
-#include "daemon/app/check_command.h"
 #include "daemon/app/command_line.h"
+#include "daemon/app/output.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/environment.h"
 

@@ -29,11 +29,6 @@ namespace {
 
 constexpr std::size_t kMaxStateBytes = std::size_t{64} * 1024 * 1024;
 
-void print_line(std::FILE* stream, const std::string& line) {
-  std::fputs(line.c_str(), stream);
-  std::fputc('\n', stream);
-}
-
 // --dry-run: the state as it is on disk, without creating, locking or moving anything.
 state::State read_state_readonly(const settings::Settings& config, const Output& output) {
   const std::filesystem::path file = config.daemon.state_dir / "state.json";

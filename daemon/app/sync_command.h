@@ -3,8 +3,8 @@
 // `apig-certd sync [--binding NAME]... [--dry-run] [--force] [--no-wait]`: one reconcile
 // pass over all (or the named) bindings, under the state lock, then exit (DESIGN.md §2).
 
-#include "daemon/app/check_command.h"
 #include "daemon/app/command_line.h"
+#include "daemon/app/output.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/environment.h"
 

@@ -70,6 +70,11 @@ std::string Client::project_path() const {
   return "/v2/" + encode_path_segment(options_.project_id) + "/apigw";
 }
 
+std::string Client::group_path(std::string_view instance_id, std::string_view group_id) const {
+  return project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
+         encode_path_segment(group_id);
+}
+
 Result<http::Response> Client::call(std::string method, std::string path, std::string query,
                                     Secret body, std::string_view what) {
   http::Request request;
@@ -106,10 +111,7 @@ Result<http::Response> Client::call(std::string method, std::string path, std::s
 Result<Group> Client::get_group(std::string_view instance_id, std::string_view group_id) {
   const std::string what = "reading API group '" + std::string(group_id) + "'";
   Result<http::Response> response =
-      call("GET",
-           project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
-               encode_path_segment(group_id),
-           "", Secret(), what);
+      call("GET", group_path(instance_id, group_id), "", Secret(), what);
   if (!response) {
     return fail(std::move(response.error()));
   }
@@ -169,12 +171,10 @@ Result<BoundDomain> Client::bind_certificate(std::string_view instance_id,
                                              const CertificateUpload& upload) {
   const std::string what = "binding certificate '" + std::string(upload.name) + "' to domain '" +
                            std::string(domain_id) + "'";
-  Result<http::Response> response =
-      call("POST",
-           project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
-               encode_path_segment(group_id) + "/domains/" + encode_path_segment(domain_id) +
-               "/certificate",
-           "", upload_body(upload), what);
+  Result<http::Response> response = call("POST",
+                                         group_path(instance_id, group_id) + "/domains/" +
+                                             encode_path_segment(domain_id) + "/certificate",
+                                         "", upload_body(upload), what);
   if (!response) {
     return fail(std::move(response.error()));
   }
@@ -188,8 +188,7 @@ Result<void> Client::delete_bound_certificate(std::string_view instance_id,
                            "' bound to domain '" + std::string(domain_id) + "'";
   Result<http::Response> response =
       call("DELETE",
-           project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
-               encode_path_segment(group_id) + "/domains/" + encode_path_segment(domain_id) +
+           group_path(instance_id, group_id) + "/domains/" + encode_path_segment(domain_id) +
                "/certificate/" + encode_path_segment(certificate_id),
            "", Secret(), what);
   if (!response) {
@@ -206,8 +205,7 @@ Result<Certificate> Client::get_bound_certificate(std::string_view instance_id,
                            std::string(domain_id) + "'";
   Result<http::Response> response =
       call("GET",
-           project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
-               encode_path_segment(group_id) + "/domains/" + encode_path_segment(domain_id) +
+           group_path(instance_id, group_id) + "/domains/" + encode_path_segment(domain_id) +
                "/certificate/" + encode_path_segment(certificate_id),
            "", Secret(), what);
   if (!response) {

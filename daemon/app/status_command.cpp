@@ -21,15 +21,13 @@
 #include "daemon/core/time_format.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state.h"
-#include "daemon/sys/atomic_file.h"
+#include "daemon/state/state_store.h"
 
 namespace apig_certd::app {
 
 namespace {
 
 using nlohmann::ordered_json;
-
-constexpr std::size_t kMaxStateBytes = std::size_t{64} * 1024 * 1024;
 
 std::string_view cname_text(int status) {
   switch (status) {
@@ -154,18 +152,18 @@ int run_status(const CommandLine& line, const Environment& environment, const Cl
   const std::filesystem::path file = config->daemon.state_dir / "state.json";
   state::State current;
   bool readable = true;
-  Result<std::string> text = sys::read_small_file(file, kMaxStateBytes);
-  if (text) {
-    Result<state::State> parsed = state::parse_state(*text);
-    if (parsed) {
-      current = std::move(*parsed);
-    } else {
-      print_line(output.err, "apig-certd: the state file '" + file.string() + "' is corrupt (" +
-                                 parsed.error().to_string() + "); the next sync rebuilds it");
-      readable = false;
-    }
-  } else if (text.error().code() != ErrorCode::NotFound) {
-    print_line(output.err, "apig-certd: " + text.error().to_string());
+  bool exists = true;
+  Result<state::State> loaded = state::read_state_file(file);
+  if (loaded) {
+    current = std::move(*loaded);
+  } else if (loaded.error().code() == ErrorCode::NotFound) {
+    exists = false;
+  } else if (loaded.error().code() == ErrorCode::ParseError) {
+    print_line(output.err, "apig-certd: the state file is corrupt (" + loaded.error().to_string() +
+                               "); the next sync rebuilds it");
+    readable = false;
+  } else {
+    print_line(output.err, "apig-certd: " + loaded.error().to_string());
     readable = false;
   }
 
@@ -203,7 +201,7 @@ int run_status(const CommandLine& line, const Environment& environment, const Cl
     }
     print_line(output.out, document.dump(2));
   } else {
-    if (!text && readable) {
+    if (!exists) {
       print_line(output.out,
                  "no state yet ('" + file.string() + "' does not exist): run 'apig-certd sync'");
     }

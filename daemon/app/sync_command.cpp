@@ -21,33 +21,25 @@
 #include "daemon/engine/reconciler.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state_store.h"
-#include "daemon/sys/atomic_file.h"
 
 namespace apig_certd::app {
 
 namespace {
 
-constexpr std::size_t kMaxStateBytes = std::size_t{64} * 1024 * 1024;
-
 // --dry-run: the state as it is on disk, without creating, locking or moving anything.
 state::State read_state_readonly(const settings::Settings& config, const Output& output) {
-  const std::filesystem::path file = config.daemon.state_dir / "state.json";
-  Result<std::string> text = sys::read_small_file(file, kMaxStateBytes);
-  if (!text) {
-    if (text.error().code() != ErrorCode::NotFound) {
-      print_line(output.err, "notice: cannot read the state file ('" + text.error().to_string() +
-                                 "'); planning from the remote only");
-    }
-    return {};
+  Result<state::State> current = state::read_state_file(config.daemon.state_dir / "state.json");
+  if (current) {
+    return std::move(*current);
   }
-  Result<state::State> parsed = state::parse_state(*text);
-  if (!parsed) {
-    print_line(output.err, "notice: the state file '" + file.string() + "' is corrupt (" +
-                               parsed.error().to_string() +
+  if (current.error().code() == ErrorCode::ParseError) {
+    print_line(output.err, "notice: the state file is corrupt (" + current.error().to_string() +
                                "); planning from the remote only (a real sync moves it aside)");
-    return {};
+  } else if (current.error().code() != ErrorCode::NotFound) {
+    print_line(output.err, "notice: cannot read the state file (" + current.error().to_string() +
+                               "); planning from the remote only");
   }
-  return std::move(*parsed);
+  return {};
 }
 
 std::string summary(const engine::ReconcileReport& report, bool dry_run) {

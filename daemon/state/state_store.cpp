@@ -87,6 +87,18 @@ Result<bool> path_exists(const std::filesystem::path& path) {
 
 }  // namespace
 
+Result<State> read_state_file(const std::filesystem::path& file) {
+  Result<std::string> text = sys::read_small_file(file, kMaxStateBytes);
+  if (!text) {
+    return fail(std::move(text.error()));
+  }
+  Result<State> parsed = parse_state(*text);
+  if (!parsed) {
+    return fail(std::move(parsed.error()).with_context("reading '" + file.string() + "'"));
+  }
+  return parsed;
+}
+
 StateStore::StateStore(std::filesystem::path directory, const Clock& clock)
     : directory_(std::move(directory)), clock_(&clock) {}
 

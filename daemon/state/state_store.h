@@ -23,6 +23,11 @@ struct LoadedState {
   std::string problem;
 };
 
+// Reads and parses a state file without touching anything: no directory is created, no lock
+// taken, nothing moved aside (for `sync --dry-run` and `status`). Errors: NotFound when there
+// is no file yet, ParseError when it is corrupt, others from the read.
+Result<State> read_state_file(const std::filesystem::path& file);
+
 class StateStore {
  public:
   // Opens the store in `state_dir`. A missing directory is created with mode 0700 (exactly;

@@ -241,3 +241,32 @@ TEST_F(StateStoreTest, LockExcludesASecondPass) {
 
 }  // namespace
 }  // namespace apig_certd::state
+
+namespace apig_certd::state {
+namespace {
+
+TEST(ReadStateFile, ReadsWithoutTouchingAnything) {
+  const testing::TempDir temp_dir;
+  const std::filesystem::path missing = temp_dir.path() / "nope" / "state.json";
+  const Result<State> absent = read_state_file(missing);
+  ASSERT_FALSE(absent);
+  EXPECT_EQ(absent.error().code(), ErrorCode::NotFound);
+  EXPECT_FALSE(std::filesystem::exists(missing.parent_path()));
+
+  const std::filesystem::path corrupt = temp_dir.write("corrupt.json", "{ not json");
+  const Result<State> broken = read_state_file(corrupt);
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code(), ErrorCode::ParseError);
+  EXPECT_NE(broken.error().to_string().find("corrupt.json"), std::string::npos);
+  EXPECT_EQ(testing::read_file(corrupt), "{ not json");  // Not moved aside.
+
+  State state;
+  state.targets["b/i/g/d"].binding = "b";
+  const std::filesystem::path good = temp_dir.write("good.json", to_json(state));
+  const Result<State> loaded = read_state_file(good);
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->targets.at("b/i/g/d").binding, "b");
+}
+
+}  // namespace
+}  // namespace apig_certd::state

@@ -217,6 +217,7 @@ TargetPlan decide(const TargetInput& input, const PlanInput& all) {
       return plan;
     }
     plan.reason = what + "; repairing";
+    plan.repairs_drift = true;
   }
   if (!nothing_bound && !all.options.force) {
     const std::optional<SystemTime> bound_expiry = bound_not_after(input, plan);

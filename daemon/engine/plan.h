@@ -62,6 +62,7 @@ struct TargetPlan {
   std::string bound_name;
   bool bound_is_ours = false;         // apig-certd created it (state) or it carries our name prefix
   bool may_delete_bound = false;      // a refused POST may delete it (ours, or drift = "repair")
+  bool repairs_drift = false;         // ours was replaced behind our back: binding it again
   std::vector<std::string> warnings;  // expiry within renew_warning, load warnings
   std::optional<SystemTime> next_attempt;  // for Wait
 };

@@ -549,9 +549,9 @@ TargetOutcome Pass::outcome(const Work& item) const {
   result.ok = ok;
   result.result = ok ? "bound" : (item.cname == apig::CnameStatus::Failed ? "failed" : "resolving");
   result.detail = (item.plan.action == Action::Update ? "updated in place: " : "") + detail;
-  // The planner starts the reason with "drift:" when it repairs a certificate bound behind
-  // our back; say so, since the operator will want to know who keeps changing it.
-  if (item.plan.reason.starts_with("drift:")) {
+  // A certificate was bound behind our back and we put ours back: say so, since the operator
+  // will want to know who keeps changing it.
+  if (item.plan.repairs_drift) {
     result.detail = "repaired drift (the domain served '" +
                     (item.plan.bound_name.empty() ? item.plan.bound_ssl_id : item.plan.bound_name) +
                     "'): " + result.detail;

@@ -128,6 +128,7 @@ TEST_P(PlanTable, DecidesWithReason) {
     EXPECT_EQ(result.bound_is_ours, row.expected_ours);
   }
   EXPECT_EQ(result.key, "shop/i1/g1/shop.example.com");
+  EXPECT_EQ(result.repairs_drift, std::string(row.name) == "drift_repair");
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -14,15 +14,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-namespace apig_certd::cert {
+#include "daemon/core/fn_deleter.h"
 
-template <auto Fn>
-struct FnDeleter {
-  template <typename T>
-  void operator()(T* pointer) const noexcept {
-    Fn(pointer);
-  }
-};
+namespace apig_certd::cert {
 
 using X509Ptr = std::unique_ptr<X509, FnDeleter<X509_free>>;
 using BioPtr = std::unique_ptr<BIO, FnDeleter<BIO_free>>;

@@ -20,18 +20,12 @@
 #include <openssl/params.h>
 
 #include "daemon/core/check.h"
+#include "daemon/core/fn_deleter.h"
 
 namespace apig_certd::crypto {
 
 namespace {
 
-template <auto Fn>
-struct FnDeleter {
-  template <typename T>
-  void operator()(T* pointer) const noexcept {
-    Fn(pointer);
-  }
-};
 using MacPtr = std::unique_ptr<EVP_MAC, FnDeleter<EVP_MAC_free>>;
 using MacContextPtr = std::unique_ptr<EVP_MAC_CTX, FnDeleter<EVP_MAC_CTX_free>>;
 

@@ -25,17 +25,12 @@
 
 #include <curl/curl.h>
 
+#include "daemon/core/fn_deleter.h"
+
 namespace apig_certd::http {
 
 namespace {
 
-template <auto Fn>
-struct FnDeleter {
-  template <typename T>
-  void operator()(T* pointer) const noexcept {
-    Fn(pointer);
-  }
-};
 using CurlPtr = std::unique_ptr<CURL, FnDeleter<curl_easy_cleanup>>;
 using SlistPtr = std::unique_ptr<curl_slist, FnDeleter<curl_slist_free_all>>;
 

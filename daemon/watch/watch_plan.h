@@ -1,0 +1,28 @@
+#pragma once
+
+// Which directories to watch so that every change to a file is noticed, whatever chain of
+// symbolic links leads to it (certbot's live/ -> archive/, Kubernetes' ..data swap).
+
+#include <filesystem>
+#include <set>
+
+namespace apig_certd::watch {
+
+// The most symbolic links followed for one file (Linux's MAXSYMLINKS, path_resolution(7)).
+inline constexpr int kMaxSymlinkHops = 40;
+
+// For each file a binding depends on: the directory containing it; if the file (or any
+// directory component) is a symlink, every hop's containing directory as the chain is
+// followed (bounded to 40 hops; relative link targets resolved against the link's directory),
+// including the final target's directory. When a directory does not exist yet, its nearest
+// existing ancestor is watched instead (so its creation is noticed).
+//
+// Paths are absolute and lexically normal; a relative `file` is taken against the current
+// directory. Only lstat(2) and readlink(2) are used, so this never fails: a component that
+// cannot be examined (missing, permission denied, not a directory) ends the walk and its
+// containing directory is the one watched. A symlink loop ends after kMaxSymlinkHops with the
+// directories of the links seen. The result is empty only when the current directory is
+// unknown and `file` is relative.
+std::set<std::filesystem::path> directories_for(const std::filesystem::path& file);
+
+}  // namespace apig_certd::watch

@@ -10,6 +10,7 @@ packages=(
     libssl-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
     libexpected-dev libsystemd-dev nlohmann-json3-dev libcpp-httplib-dev
     libgtest-dev libgmock-dev googletest
+    systemd
 )
 
 missing=()

@@ -180,8 +180,15 @@ class Pass {
   void record(const std::vector<Work>& work, state::State& state) const;
   TargetOutcome outcome(const Work& item) const;
 
-  // Sleeps the backoff for retry `attempt`; false when that would pass the deadline.
+  // Sleeps the backoff for retry `attempt`; false when that would pass the deadline or the
+  // daemon is stopping.
   bool back_off(int attempt, const Error& error);
+  // Sleeps unless the daemon stops first; false when it did.
+  bool sleep(Duration delay);
+  bool stopping() const { return options_.stop != nullptr && options_.stop->requested(); }
+  std::string giving_up() const {
+    return stopping() ? "not retried: apig-certd is stopping" : "giving up after poll.timeout";
+  }
   void count(bool write) {
     ++requests_;
     if (write) {
@@ -210,11 +217,18 @@ bool Pass::back_off(int attempt, const Error& error) {
   const Duration delay =
       with_retry_after(backoff_delay(attempt, config_.retry.initial, config_.retry.max, unit),
                        retry_after(error), config_.retry.max);
-  if (clock_.monotonic_now() + delay >= deadline_) {
+  if (clock_.monotonic_now() + delay >= deadline_ || stopping()) {
     return false;
   }
-  std::this_thread::sleep_for(delay);
-  return true;
+  return sleep(delay);
+}
+
+bool Pass::sleep(Duration delay) {
+  if (options_.stop == nullptr) {
+    std::this_thread::sleep_for(delay);
+    return true;
+  }
+  return options_.stop->wait_for(delay);
 }
 
 Result<apig::Group> Pass::read_group(apig::Client& client, const GroupKey& key) {
@@ -380,7 +394,7 @@ bool Pass::bind(Work& item, const cert::Bundle& bundle, apig::Client& client) {
     }
     maybe_written = maybe_written || unknown_outcome(error);
     if (!back_off(attempt, error)) {
-      item.error = std::move(error).with_context("giving up after poll.timeout");
+      item.error = std::move(error).with_context(giving_up());
       return false;
     }
   }
@@ -409,13 +423,17 @@ bool Pass::update(Work& item, const cert::Bundle& bundle, apig::Client& client) 
     }
     // A PUT is idempotent: writing the same content twice is harmless, so no re-read.
     if (!back_off(attempt, error)) {
-      item.error = std::move(error).with_context("giving up after poll.timeout");
+      item.error = std::move(error).with_context(giving_up());
       return false;
     }
   }
 }
 
 void Pass::execute_one(Work& item, const cert::Bundle& bundle, apig::Client& client) {
+  if (stopping()) {
+    item.error = Error(ErrorCode::Unavailable, "not attempted: apig-certd is stopping");
+    return;
+  }
   item.attempted_write = true;
   item.written = item.plan.action == Action::Update ? update(item, bundle, client)
                                                     : bind(item, bundle, client);
@@ -454,7 +472,9 @@ void Pass::poll(std::vector<Work>& work) {
     if (keys.empty() || clock_.monotonic_now() + config_.poll.interval >= deadline_) {
       return;
     }
-    std::this_thread::sleep_for(config_.poll.interval);
+    if (!sleep(config_.poll.interval)) {
+      return;
+    }
     const std::vector<GroupKey> ordered(keys.begin(), keys.end());
     std::vector<std::optional<Result<apig::Group>>> results(ordered.size());
     pool_.run(ordered.size(), [&](std::size_t i, apig::Client& client) {
@@ -499,6 +519,12 @@ TargetOutcome Pass::outcome(const Work& item) const {
                                          item.sl_domain + "'");
       default:
         break;
+    }
+    if (options_.cname_polled_later) {
+      return std::make_pair(false, serving + ", CNAME status " +
+                                       std::to_string(static_cast<int>(item.cname)) +
+                                       " (resolving); checking again every " +
+                                       format_duration(config_.poll.interval));
     }
     if (!options_.wait_for_cname) {
       return std::make_pair(true, serving + " (CNAME not checked: --no-wait)");

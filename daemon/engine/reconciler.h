@@ -12,6 +12,7 @@
 
 #include "daemon/apig/client.h"
 #include "daemon/core/clock.h"
+#include "daemon/core/stop_signal.h"
 #include "daemon/engine/plan.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state.h"
@@ -22,7 +23,13 @@ struct ReconcileOptions {
   PlanOptions plan;
   bool dry_run = false;        // Observe and plan only: no write anywhere.
   bool wait_for_cname = true;  // Poll the CNAME status after binding (sync --no-wait: false).
+  // The daemon: no polling inside the pass (the scheduler comes back every poll.interval);
+  // an unresolved CNAME is reported as "resolving", not as "not checked".
+  bool cname_polled_later = false;
   std::vector<std::string> bindings;  // Only these bindings; empty = all.
+  // The daemon's shutdown: once requested, backoff and poll sleeps end at once and no new
+  // request is started (requests in flight finish). Null: never stopped.
+  StopSignal* stop = nullptr;
 };
 
 // What happened to one target, as the user sees it.

@@ -141,6 +141,12 @@ std::size_t write_header(char* data, std::size_t size, std::size_t count, void* 
   return bytes;
 }
 
+// CURLOPT_XFERINFOFUNCTION: a non-zero return aborts the transfer.
+int abort_requested(void* flag, curl_off_t /*download_total*/, curl_off_t /*downloaded*/,
+                    curl_off_t /*upload_total*/, curl_off_t /*uploaded*/) {
+  return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 }  // namespace
 
 struct CurlTransport::Handle {
@@ -249,6 +255,12 @@ Result<Response> CurlTransport::send(const Request& request) {
       curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
     }
+  }
+
+  if (options_.abort != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, abort_requested);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, options_.abort);
   }
 
   const CURLcode code = curl_easy_perform(easy);

@@ -6,6 +6,7 @@
 // Not thread-safe: each worker thread owns its own CurlTransport. CurlGlobal must be alive
 // (created in main before any thread) for as long as any CurlTransport is used.
 
+#include <atomic>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -40,6 +41,10 @@ struct TransportOptions {
   AllowHttp allow_http = AllowHttp::No;
   std::size_t max_response_bytes = std::size_t{4} * 1024 * 1024;
   std::string user_agent = "apig-certd";
+  // When set and it becomes true, a request in flight is cut off (checked about once a
+  // second by curl's progress callback) and fails as Unavailable. The daemon sets it when its
+  // shutdown grace runs out; the flag must outlive the transport.
+  const std::atomic<bool>* abort = nullptr;
 };
 
 class CurlTransport final : public Transport {

@@ -1,0 +1,101 @@
+#include "daemon/engine/schedule.h"
+
+namespace apig_certd::engine {
+
+namespace {
+
+class Builder {
+ public:
+  explicit Builder(const ScheduleInput& input) : input_(input) {}
+
+  // A deadline for `binding` (empty: every binding) at `at`.
+  void add(const std::string& binding, SystemTime at, const std::string& why) {
+    if (at <= input_.now) {
+      if (binding.empty()) {
+        result_.rescan = true;
+      } else {
+        result_.due.insert(binding);
+      }
+      return;
+    }
+    if (!result_.next || at < *result_.next) {
+      result_.next = at;
+      result_.next_reason = why;
+    }
+  }
+
+  Schedule finish() {
+    if (result_.rescan) {
+      for (const settings::BindingSettings& binding : input_.settings->bindings) {
+        result_.due.insert(binding.name);
+      }
+    }
+    // Files still changing: whatever else is due for the binding waits for the debounce, so
+    // no pass reads a bundle in the middle of an ACME client's burst of writes.
+    for (const auto& [binding, at] : input_.file_changes) {
+      if (at > input_.now) {
+        result_.due.erase(binding);
+      }
+    }
+    return std::move(result_);
+  }
+
+  Schedule& result() { return result_; }
+
+ private:
+  const ScheduleInput& input_;
+  Schedule result_;
+};
+
+bool resolving(const state::TargetState& target) {
+  return target.cname_status == 1 || target.cname_status == 2;
+}
+
+}  // namespace
+
+Schedule schedule(const ScheduleInput& input) {
+  const settings::Settings& config = *input.settings;
+  Builder builder(input);
+  std::set<std::string> configured;
+  for (const settings::BindingSettings& binding : config.bindings) {
+    configured.insert(binding.name);
+  }
+
+  builder.add("", input.next_rescan, "rescan");
+  for (const auto& [binding, at] : input.file_changes) {
+    if (configured.contains(binding)) {
+      builder.add(binding, at, "file change of '" + binding + "'");
+      if (at <= input.now) {
+        builder.result().files.insert(binding);
+      }
+    }
+  }
+  for (const auto& [key, target] : input.state->targets) {
+    if (!configured.contains(target.binding)) {
+      continue;  // Left over from an older config.
+    }
+    const auto last = input.last_pass.find(target.binding);
+    const SystemTime* last_pass = last == input.last_pass.end() ? nullptr : &last->second;
+    if (target.next_attempt) {
+      builder.add(target.binding, *target.next_attempt, "retry of '" + target.binding + "'");
+    }
+    if (resolving(target) && target.bound_at &&
+        input.now < *target.bound_at + config.poll.timeout) {
+      builder.add(target.binding,
+                  (last_pass != nullptr ? *last_pass : input.now) + config.poll.interval,
+                  "CNAME poll of '" + target.binding + "'");
+    }
+    if (target.disk_not_after && last_pass != nullptr) {
+      const SystemTime warning = *target.disk_not_after - config.daemon.renew_warning;
+      if (warning > *last_pass) {
+        builder.add(target.binding, warning, "renew_warning of '" + target.binding + "'");
+      }
+      if (*target.disk_not_after > *last_pass) {
+        builder.add(target.binding, *target.disk_not_after, "expiry of '" + target.binding + "'");
+      }
+    }
+  }
+  return builder.finish();
+}
+
+}  // namespace apig_certd::engine

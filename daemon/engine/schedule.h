@@ -1,0 +1,49 @@
+#pragma once
+
+// The daemon's scheduler as a pure function: given what is pending, the state and the clock,
+// which bindings are due for a pass now, and when the next one is due.
+//
+// A binding is due at the earliest of:
+//   - a file change, once the debounce has passed (the caller passes the debounced time);
+//   - a target's next_attempt (a retry after a failure, on the backoff schedule);
+//   - a CNAME poll: a target bound within poll.timeout whose CNAME is not resolved yet is
+//     re-read every poll.interval after the binding's last pass (later, rescan_interval
+//     keeps checking it);
+//   - an expiry edge: the moment its certificate enters renew_warning, and the moment it
+//     expires (each once, when it lies after the binding's last pass);
+//   - the full rescan (every binding), every rescan_interval.
+// Nothing else wakes the daemon: with nothing due, next is the rescan. While a binding's
+// files are changing (its debounce has not ended), nothing else makes it due: the pass waits
+// for the quiet, so it never reads a bundle in the middle of an ACME client's writes.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "daemon/core/clock.h"
+#include "daemon/settings/settings.h"
+#include "daemon/state/state.h"
+
+namespace apig_certd::engine {
+
+struct ScheduleInput {
+  const settings::Settings* settings = nullptr;
+  const state::State* state = nullptr;
+  SystemTime now{};
+  SystemTime next_rescan{};
+  std::map<std::string, SystemTime> file_changes;  // binding -> when its debounce ends
+  std::map<std::string, SystemTime> last_pass;     // binding -> when its last pass ended
+};
+
+struct Schedule {
+  bool rescan = false;             // every binding is due (rescan_interval passed)
+  std::set<std::string> due;       // bindings due now (all of them when rescan)
+  std::set<std::string> files;     // of which due because of a file change
+  std::optional<SystemTime> next;  // the next deadline after now
+  std::string next_reason;         // "rescan", "file change of 'x'", "retry of 'x'", ...
+};
+
+Schedule schedule(const ScheduleInput& input);
+
+}  // namespace apig_certd::engine

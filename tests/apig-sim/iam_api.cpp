@@ -77,19 +77,6 @@ std::optional<PasswordAuth> read_password_auth(std::string_view body) {
   return auth;
 }
 
-// "2020-01-04T09:05:22.701000Z".
-std::string iam_time(SystemTime time) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          time.time_since_epoch() % std::chrono::seconds(1))
-                          .count();
-  // micros is in [0, 999999] (time after the epoch), so six digits always suffice.
-  std::string digits = std::to_string(micros);
-  digits.insert(0, 6 - std::min<std::size_t>(digits.size(), 6), '0');
-  std::string text = iso_time(time);
-  text.insert(text.size() - 1, "." + digits);
-  return text;
-}
-
 }  // namespace
 
 HttpResponse Simulator::handle_iam(const HttpRequest& request, std::string_view /*request_id*/) {
@@ -114,8 +101,8 @@ HttpResponse Simulator::handle_iam(const HttpRequest& request, std::string_view 
     return iam_error(401, "IAM.0101", "The username or password is wrong.");
   }
   json token = {
-      {"expires_at", iam_time(issued->expires_at)},
-      {"issued_at", iam_time(issued->issued_at)},
+      {"expires_at", iso_time_micros(issued->expires_at)},
+      {"issued_at", iso_time_micros(issued->issued_at)},
       {"methods", {"password"}},
       {"project",
        {{"id", model_.project_id},

@@ -55,6 +55,19 @@ std::string iso_time(SystemTime time) {
   return format_utc_iso8601(time);
 }
 
+// "2020-01-04T09:05:22.701000Z".
+std::string iso_time_micros(SystemTime time) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          time.time_since_epoch() % std::chrono::seconds(1))
+                          .count();
+  // micros is in [0, 999999] (time after the epoch), so six digits always suffice.
+  std::string digits = std::to_string(micros);
+  digits.insert(0, 6 - std::min<std::size_t>(digits.size(), 6), '0');
+  std::string text = iso_time(time);
+  text.insert(text.size() - 1, "." + digits);
+  return text;
+}
+
 std::string dump_json(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }

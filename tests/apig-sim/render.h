@@ -36,5 +36,7 @@ std::string dump_json(const nlohmann::json& value);
 
 // "2030-01-31T12:00:00Z".
 std::string iso_time(SystemTime time);
+// The same with microseconds: "2020-01-04T09:05:22.701000Z".
+std::string iso_time_micros(SystemTime time);
 
 }  // namespace apig_certd::sim

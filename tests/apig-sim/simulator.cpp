@@ -23,7 +23,7 @@ using nlohmann::json;
 
 json log_entry(const HttpRequest& request, std::string_view request_id, SystemTime now) {
   return {
-      {"time", iso_time(now)},
+      {"time", iso_time_micros(now)},
       {"request_id", request_id},
       {"method", request.method},
       {"path", request.path},

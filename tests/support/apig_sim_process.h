@@ -2,21 +2,20 @@
 
 // SimProcess: the apig-sim binary running in the background for one test.
 //
-// start() spawns it with a seed, reads its "apig-sim listening on URL" line with a bounded
-// timeout, and keeps draining its stdout and stderr on a thread (so a chatty simulator never
-// blocks on a full pipe, and tests can scan what it printed). The destructor kills it
-// (SIGKILL) if stop() was not called.
+// start() spawns it with a seed (a BackgroundProcess: output drained on a thread, so tests
+// can scan what it printed) and waits, bounded, for its "apig-sim listening on URL" line. The
+// destructor kills it (SIGKILL) if stop() was not called.
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <sys/types.h>
+
+#include "tests/support/background_process.h"
 
 namespace apig_certd::testing {
 
@@ -36,43 +35,27 @@ class SimProcess {
   // returns nullptr.
   static std::unique_ptr<SimProcess> start(const SimOptions& options);
 
-  ~SimProcess();
-  SimProcess(const SimProcess&) = delete;
-  SimProcess& operator=(const SimProcess&) = delete;
-  SimProcess(SimProcess&&) = delete;
-  SimProcess& operator=(SimProcess&&) = delete;
-
   int port() const { return port_; }
   // "http://127.0.0.1:PORT" or "https://...", as the simulator printed it.
   const std::string& url() const { return url_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_->pid(); }
 
   // Sends SIGTERM and waits up to `timeout`. Returns the exit code, or -1 when it was killed
   // by a signal or had to be killed after the timeout.
-  int stop(std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+  int stop(std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000)) {
+    return process_->stop(timeout);
+  }
 
   // Everything printed so far (the listening line included).
-  std::string stdout_text() const;
-  std::string stderr_text() const;
+  std::string stdout_text() const { return process_->stdout_text(); }
+  std::string stderr_text() const { return process_->stderr_text(); }
 
  private:
-  SimProcess(pid_t pid, int out_fd, int err_fd);
-  // Reads until the listening line or the deadline; false when none came.
-  bool wait_for_listening_line(std::chrono::milliseconds timeout);
-  void drain();
-  // Reads what is available on `fd` into `sink`; false at end of file.
-  bool read_into(int fd, std::string& sink);
+  explicit SimProcess(std::unique_ptr<BackgroundProcess> process) : process_(std::move(process)) {}
 
-  pid_t pid_;
-  int out_fd_;
-  int err_fd_;
+  std::unique_ptr<BackgroundProcess> process_;
   int port_ = 0;
   std::string url_;
-  bool reaped_ = false;
-  mutable std::mutex output_mutex_;
-  std::string out_;
-  std::string err_;
-  std::thread drainer_;
 };
 
 }  // namespace apig_certd::testing

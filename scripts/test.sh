@@ -27,3 +27,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 cd "$build_dir"
 ctest --output-on-failure -j "$jobs" --timeout 300
+
+# The unit files: systemd-analyze verify, and the exposure score of both services (<= 1.5).
+"$root/scripts/verify-systemd-units.sh" "$build_dir/daemon/apig-certd"

@@ -22,8 +22,10 @@ auth::SecretReader reader_for(const settings::SecretSource& source,
   return [source, environment] { return settings::read_secret(source, environment); };
 }
 
-Result<std::unique_ptr<http::Transport>> make_transport(const settings::Settings& config) {
+Result<std::unique_ptr<http::Transport>> make_transport(const settings::Settings& config,
+                                                        const std::atomic<bool>* abort) {
   http::TransportOptions options;
+  options.abort = abort;
   options.ca_file = config.apig.ca_file;
   options.timeout = config.apig.timeout;
   options.allow_http =
@@ -39,8 +41,9 @@ Result<std::unique_ptr<http::Transport>> make_transport(const settings::Settings
 
 Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Settings& config,
                                                          const Environment& environment,
-                                                         const Clock& clock) {
-  std::unique_ptr<ApigSession> session(new ApigSession(config));
+                                                         const Clock& clock,
+                                                         const std::atomic<bool>* abort) {
+  std::unique_ptr<ApigSession> session(new ApigSession(config, abort));
 
   const settings::AuthSettings& auth = config.auth;
   switch (auth.method) {
@@ -66,7 +69,7 @@ Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Setting
     }
     case settings::AuthMethod::Password: {
       APIG_CERTD_CHECK(auth.password.has_value(), "the loader guarantees a password source");
-      Result<std::unique_ptr<http::Transport>> iam_transport = make_transport(config);
+      Result<std::unique_ptr<http::Transport>> iam_transport = make_transport(config, abort);
       if (!iam_transport) {
         return fail(std::move(iam_transport.error()));
       }
@@ -88,7 +91,7 @@ Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Setting
 }
 
 Result<apig::ClientHandle> ApigSession::make_client() {
-  Result<std::unique_ptr<http::Transport>> transport = make_transport(config_);
+  Result<std::unique_ptr<http::Transport>> transport = make_transport(config_, abort_);
   if (!transport) {
     return fail(std::move(transport.error()));
   }

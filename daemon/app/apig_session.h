@@ -4,6 +4,7 @@
 // authenticator of `[auth] method` (shared by every worker; it is thread-safe), its own
 // transport for IAM, and one client per worker thread on request.
 
+#include <atomic>
 #include <memory>
 
 #include "daemon/apig/client.h"
@@ -19,9 +20,12 @@ class ApigSession {
  public:
   // Fails when the CA file cannot be read or curl cannot be set up. Credentials are read
   // lazily, on the first request.
+  // `abort` (optional, must outlive the session): when it turns true, requests in flight are
+  // cut off (http::TransportOptions::abort).
   static Result<std::unique_ptr<ApigSession>> create(const settings::Settings& config,
                                                      const Environment& environment,
-                                                     const Clock& clock);
+                                                     const Clock& clock,
+                                                     const std::atomic<bool>* abort = nullptr);
 
   // The session's own client (for single-threaded use).
   apig::Client& client() { return *main_.client; }
@@ -30,9 +34,11 @@ class ApigSession {
   Result<apig::ClientHandle> make_client();
 
  private:
-  explicit ApigSession(const settings::Settings& config) : config_(config) {}
+  ApigSession(const settings::Settings& config, const std::atomic<bool>* abort)
+      : config_(config), abort_(abort) {}
 
   const settings::Settings& config_;
+  const std::atomic<bool>* abort_ = nullptr;
   std::unique_ptr<http::Transport> iam_transport_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   apig::ClientHandle main_;

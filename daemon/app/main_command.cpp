@@ -5,14 +5,18 @@
 
 #include "daemon/app/main_command.h"
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <pthread.h>
+
 #include "daemon/app/check_command.h"
 #include "daemon/app/command_line.h"
 #include "daemon/app/exit_code.h"
+#include "daemon/app/run_command.h"
 #include "daemon/app/status_command.h"
 #include "daemon/app/sync_command.h"
 #include "daemon/app/version_command.h"
@@ -33,6 +37,17 @@ int main_command(int argc, char** argv) {
                  usage_text().c_str());
     return kExitUsage;
   }
+  if (line->command != Command::Run) {
+    // main() blocked these for the daemon's signalfd; every other command is an ordinary
+    // program that SIGTERM and Ctrl-C must stop (the state file is written atomically, and
+    // a write whose answer was lost is re-read before it is ever sent again).
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+  }
   switch (line->command) {
     case Command::Help:
       std::fputs(usage_text().c_str(), stdout);
@@ -52,7 +67,10 @@ int main_command(int argc, char** argv) {
       const SystemClock clock;
       return run_status(*line, environment, clock, Output{});
     }
-    case Command::Run:
+    case Command::Run: {
+      const SystemClock clock;
+      return run_daemon(*line, environment, clock, Output{});
+    }
     case Command::Hook:
       break;
   }

@@ -150,7 +150,8 @@ class SyncTest : public ::testing::Test {
     const std::string config =
         "[daemon]\nstate_dir = \"" + state_dir().string() +
         "\"\nconcurrency = " + std::to_string(concurrency_) + "\ndrift = \"" + drift_ +
-        "\"\nrenew_warning = \"7d\"\n\n"
+        "\"\nrenew_warning = \"" + renew_warning_ + "\"\n" + daemon_extra_ +
+        "\n"
         "[apig]\nendpoint = \"" +
         sim_->url() + "\"\nproject_id = \"" + kSyncProject + "\"\nca_file = \"" +
         ca_file_.string() + "\"\ntimeout = \"" + apig_timeout_ + "\"\n\n" + auth_section() +
@@ -331,7 +332,9 @@ class SyncTest : public ::testing::Test {
   std::string apig_timeout_ = "5s";
   int concurrency_ = 4;
   bool use_token_ = false;
-  std::string outputs_;  // Everything every run printed, scanned for secrets in TearDown.
+  std::string renew_warning_ = "7d";
+  std::string daemon_extra_;  // more lines for [daemon] (e.g. debounce for `run`)
+  std::string outputs_;       // Everything every run printed, scanned for secrets in TearDown.
 };
 
 }  // namespace apig_certd::testing

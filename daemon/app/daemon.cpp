@@ -1,0 +1,490 @@
+#include "daemon/app/daemon.h"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+
+#include "daemon/app/daemon_report.h"
+#include "daemon/cert/bundle.h"
+#include "daemon/cert/checks.h"
+#include "daemon/core/time_format.h"
+#include "daemon/engine/backoff.h"
+#include "daemon/engine/schedule.h"
+
+namespace apig_certd::app {
+
+namespace {
+
+using service::LogLevel;
+
+// A bundle that looks mid-change is read again this many times, a debounce apart, before a
+// pass reports it as invalid.
+constexpr int kMidChangeRereads = 3;
+// How long requests in flight may take to finish after SIGTERM (capped by apig.timeout),
+// and how long the pass then has to end after they are cut off.
+constexpr Duration kShutdownGrace = std::chrono::seconds(20);
+constexpr Duration kAfterCutOff = std::chrono::seconds(5);
+
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) {
+    text += (text.empty() ? "'" : ", '") + name + "'";
+  }
+  return text;
+}
+
+std::size_t target_count(const settings::Settings& config) {
+  std::size_t count = 0;
+  for (const settings::BindingSettings& binding : config.bindings) {
+    count += binding.targets.size();
+  }
+  return count;
+}
+
+// Why a bundle is not ready to bind, or nullopt when it loads and passes the checks.
+std::optional<std::string> mid_change_problem(const settings::BindingSettings& binding,
+                                              SystemTime now) {
+  Result<cert::Bundle> bundle = cert::load_bundle({binding.cert, binding.key});
+  if (!bundle) {
+    return bundle.error().to_string();
+  }
+  for (const cert::Problem& problem : cert::check_bundle(*bundle, now)) {
+    if (problem.severity == cert::Severity::Error) {
+      return problem.message;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Daemon>> Daemon::create(std::filesystem::path config_file,
+                                               settings::Settings config,
+                                               const Environment& environment, const Clock& clock,
+                                               service::Log& log) {
+  Result<state::StateStore> store = state::StateStore::open(config.daemon.state_dir, clock);
+  if (!store) {
+    return fail(std::move(store.error()));
+  }
+  Result<sys::EventLoop> loop = sys::EventLoop::create();
+  Result<sys::SignalFd> signals = sys::SignalFd::create({SIGTERM, SIGINT, SIGHUP});
+  Result<sys::EventFd> pass_done = sys::EventFd::create();
+  Result<sys::TimerFd> wake = sys::TimerFd::monotonic();
+  Result<sys::TimerFd> watchdog = sys::TimerFd::monotonic();
+  Result<sys::TimerFd> clock_change = sys::TimerFd::clock_change_detector();
+  Result<sys::TimerFd> grace = sys::TimerFd::monotonic();
+  Result<watch::Watcher> watcher = watch::Watcher::create();
+  for (const Error* error :
+       {loop ? nullptr : &loop.error(), signals ? nullptr : &signals.error(),
+        pass_done ? nullptr : &pass_done.error(), wake ? nullptr : &wake.error(),
+        watchdog ? nullptr : &watchdog.error(), clock_change ? nullptr : &clock_change.error(),
+        grace ? nullptr : &grace.error(), watcher ? nullptr : &watcher.error()}) {
+    if (error != nullptr) {
+      return fail(Error(*error).with_context("setting up the event loop"));
+    }
+  }
+  std::unique_ptr<Daemon> daemon(new Daemon(
+      std::move(config_file), environment, clock, log, std::move(*store), std::move(*loop),
+      std::move(*signals), std::move(*pass_done), std::move(*wake), std::move(*watchdog),
+      std::move(*clock_change), std::move(*grace), std::move(*watcher)));
+  if (Result<void> applied = daemon->apply(std::make_unique<settings::Settings>(std::move(config)));
+      !applied) {
+    return fail(std::move(applied.error()));
+  }
+  if (Result<void> watched = daemon->watch_sources(); !watched) {
+    return fail(std::move(watched.error()).with_context("setting up the event loop"));
+  }
+  return daemon;
+}
+
+Daemon::Daemon(std::filesystem::path config_file, const Environment& environment,
+               const Clock& clock, service::Log& log, state::StateStore store, sys::EventLoop loop,
+               sys::SignalFd signals, sys::EventFd pass_done, sys::TimerFd wake,
+               sys::TimerFd watchdog, sys::TimerFd clock_change, sys::TimerFd grace,
+               watch::Watcher watcher)
+    : config_file_(std::move(config_file)),
+      environment_(environment),
+      clock_(clock),
+      log_(log),
+      store_(std::move(store)),
+      loop_(std::move(loop)),
+      signals_(std::move(signals)),
+      pass_done_(std::move(pass_done)),
+      wake_(std::move(wake)),
+      watchdog_(std::move(watchdog)),
+      clock_change_(std::move(clock_change)),
+      grace_(std::move(grace)),
+      watcher_(std::move(watcher)),
+      runner_(store_, clock_, stop_, pass_done_) {}
+
+Daemon::~Daemon() {
+  // A pass still running (only after a failed loop) must not outlive what it uses.
+  stop_.request();
+  abort_requests_ = true;
+}
+
+Result<void> Daemon::watch_sources() {
+  const std::pair<int, sys::EventLoop::Callback> sources[] = {
+      {signals_.fd(), [this] { on_signal(); }},
+      {watcher_.fd(), [this] { on_files(); }},
+      {wake_.fd(), [this] { on_wake(); }},
+      {pass_done_.fd(), [this] { on_pass_done(); }},
+      {watchdog_.fd(), [this] { on_watchdog(); }},
+      {clock_change_.fd(), [this] { on_clock_change(); }},
+      {grace_.fd(), [this] { on_grace(); }},
+  };
+  for (const auto& [fd, callback] : sources) {
+    if (Result<void> watched = loop_.watch(fd, callback); !watched) {
+      return watched;
+    }
+  }
+  if (const std::optional<Duration> interval = service::Notifier::watchdog_interval()) {
+    if (Result<void> armed = watchdog_.arm_periodic(*interval / 2); !armed) {
+      return fail(std::move(armed.error()).with_context("arming the watchdog timer"));
+    }
+  }
+  return {};
+}
+
+Result<void> Daemon::apply(std::unique_ptr<settings::Settings> config) {
+  if (config_ && config->daemon.state_dir != config_->daemon.state_dir) {
+    log_.write(LogLevel::Warn, "daemon.state_dir changed to '" + config->daemon.state_dir.string() +
+                                   "': that takes a restart; still using '" +
+                                   config_->daemon.state_dir.string() + "'");
+    config->daemon.state_dir = config_->daemon.state_dir;
+  }
+  Result<std::unique_ptr<ApigSession>> session =
+      ApigSession::create(*config, environment_, clock_, &abort_requests_);
+  if (!session) {
+    return fail(std::move(session.error()).with_context("setting up the APIG client"));
+  }
+  const SystemTime now = clock_.now();
+  if (config_) {
+    next_rescan_ = std::min(next_rescan_, now + config->daemon.rescan_interval);
+  } else {
+    next_rescan_ = now + config->daemon.rescan_interval;
+  }
+  config_ = std::move(config);
+  session_ = std::move(*session);
+  log_.set_threshold(config_->daemon.log_level);
+  std::erase_if(file_changes_, [this](const auto& entry) {
+    return std::none_of(config_->bindings.begin(), config_->bindings.end(),
+                        [&](const settings::BindingSettings& b) { return b.name == entry.first; });
+  });
+  watch_files();
+  return {};
+}
+
+void Daemon::watch_files() {
+  std::map<std::string, std::vector<std::filesystem::path>> files;
+  for (const settings::BindingSettings& binding : config_->bindings) {
+    files[binding.name] = {binding.cert, binding.key};
+  }
+  for (const std::string& warning : watcher_.set_files(std::move(files))) {
+    log_.write(LogLevel::Warn, warning);
+  }
+}
+
+int Daemon::run() {
+  const std::vector<std::filesystem::path> directories = watcher_.watched_directories();
+  log_.write(LogLevel::Info, "started: " + std::to_string(config_->bindings.size()) +
+                                 " binding(s), " + std::to_string(target_count(*config_)) +
+                                 " target(s), watching " + std::to_string(directories.size()) +
+                                 " director" + (directories.size() == 1 ? "y" : "ies") +
+                                 "; state in '" + store_.directory().string() + "'");
+  start_pass({{}, engine::PlanMode::Sync, "start"});
+  Result<void> ran = loop_.run();
+  if (!ran) {
+    log_.write(LogLevel::Error, "the event loop failed: " + ran.error().to_string());
+    return EXIT_FAILURE;
+  }
+  log_.write(LogLevel::Info, "stopped");
+  return EXIT_SUCCESS;
+}
+
+void Daemon::on_signal() {
+  while (true) {
+    Result<int> signal = signals_.read();
+    if (!signal || *signal == 0) {
+      return;
+    }
+    if (*signal == SIGHUP) {
+      reload();
+    } else {
+      begin_stop();
+    }
+  }
+}
+
+void Daemon::reload() {
+  notifier_.reloading();
+  log_.write(LogLevel::Info,
+             "SIGHUP: reloading the configuration from '" + config_file_.string() + "'");
+  Result<settings::Settings> fresh = settings::load_settings(config_file_, environment_);
+  if (!fresh) {
+    log_.write(LogLevel::Error, "the new configuration is invalid; keeping the old one: " +
+                                    fresh.error().to_string());
+  } else {
+    for (const std::string& warning : fresh->warnings) {
+      log_.write(LogLevel::Warn, warning);
+    }
+    auto config = std::make_unique<settings::Settings>(std::move(*fresh));
+    if (runner_.running()) {
+      pending_config_ = std::move(config);
+      log_.write(LogLevel::Info, "the new configuration takes effect when the current pass ends");
+    } else if (Result<void> applied = apply(std::move(config)); !applied) {
+      log_.write(LogLevel::Error, "cannot use the new configuration; keeping the old one: " +
+                                      applied.error().to_string());
+    } else {
+      log_.write(LogLevel::Info, "configuration reloaded: " +
+                                     std::to_string(config_->bindings.size()) + " binding(s)");
+      reload_pass_ = true;
+      next_rescan_ = clock_.now();
+    }
+  }
+  send_status(true);
+  reschedule();
+}
+
+void Daemon::begin_stop() {
+  if (stopping_) {
+    log_.write(LogLevel::Warn, "second stop signal: cutting off requests in flight");
+    abort_requests_ = true;
+    return;
+  }
+  stopping_ = true;
+  notifier_.stopping();
+  stop_.request();
+  if (!runner_.running()) {
+    log_.write(LogLevel::Info, "stopping");
+    loop_.stop();
+    return;
+  }
+  const Duration grace = std::min(kShutdownGrace, config_->apig.timeout);
+  log_.write(LogLevel::Info, "stopping: letting requests in flight finish (at most " +
+                                 format_duration(grace) + ")");
+  if (Result<void> armed = grace_.arm_once(grace); !armed) {
+    abort_requests_ = true;
+  }
+}
+
+void Daemon::on_grace() {
+  (void)grace_.read();
+  if (!grace_over_) {
+    grace_over_ = true;
+    abort_requests_ = true;
+    log_.write(LogLevel::Warn,
+               "requests still in flight after the shutdown grace: cutting them off");
+    (void)grace_.arm_once(kAfterCutOff);
+    return;
+  }
+  log_.write(LogLevel::Error,
+             "the pass did not end after its requests were cut off; exiting without saving the "
+             "state (the next start re-reads APIG, so nothing is bound twice)");
+  std::_Exit(EXIT_FAILURE);
+}
+
+void Daemon::on_files() {
+  watch::Watcher::Changes changes = watcher_.read_changes();
+  for (const std::string& warning : changes.warnings) {
+    log_.write(LogLevel::Warn, warning);
+  }
+  if (changes.overflow) {
+    log_.write(LogLevel::Warn, "the inotify queue overflowed: re-reading every binding");
+  }
+  const SystemTime due = clock_.now() + config_->daemon.debounce;
+  for (const std::string& binding : changes.bindings) {
+    if (std::none_of(config_->bindings.begin(), config_->bindings.end(),
+                     [&](const settings::BindingSettings& b) { return b.name == binding; })) {
+      continue;
+    }
+    if (!file_changes_.contains(binding)) {
+      log_.write(LogLevel::Debug,
+                 "files of binding '" + binding + "' changed; acting after " +
+                     format_duration(config_->daemon.debounce) + " of quiet",
+                 {{"BINDING", binding}});
+    }
+    file_changes_[binding] = due;
+  }
+  reschedule();
+}
+
+void Daemon::on_wake() {
+  (void)wake_.read();
+  reschedule();
+}
+
+void Daemon::on_watchdog() {
+  (void)watchdog_.read();
+  notifier_.watchdog();
+}
+
+void Daemon::on_clock_change() {
+  Result<sys::TimerFd::Expiry> expiry = clock_change_.read();
+  if (expiry && expiry->clock_changed) {
+    log_.write(LogLevel::Info, "the wall clock was set: recomputing deadlines");
+    reschedule();
+  }
+}
+
+void Daemon::hold_mid_change(std::set<std::string>& due, const std::set<std::string>& from_files) {
+  const SystemTime now = clock_.now();
+  for (const settings::BindingSettings& binding : config_->bindings) {
+    if (!due.contains(binding.name) || !from_files.contains(binding.name)) {
+      continue;
+    }
+    std::optional<std::string> problem = mid_change_problem(binding, now);
+    int& reads = mid_change_reads_[binding.name];
+    if (!problem || reads >= kMidChangeRereads) {
+      reads = 0;
+      continue;
+    }
+    ++reads;
+    due.erase(binding.name);
+    file_changes_[binding.name] = now + config_->daemon.debounce;
+    log_.write(LogLevel::Debug,
+               "binding '" + binding.name + "' looks mid-change (" + *problem +
+                   "); reading it again in " + format_duration(config_->daemon.debounce),
+               {{"BINDING", binding.name}});
+  }
+}
+
+void Daemon::reschedule() {
+  if (stopping_ || runner_.running()) {
+    return;
+  }
+  const SystemTime now = clock_.now();
+  engine::ScheduleInput input;
+  input.settings = config_.get();
+  input.state = &state_;
+  input.now = now;
+  input.next_rescan = next_rescan_;
+  input.file_changes = file_changes_;
+  input.last_pass = last_pass_;
+  engine::Schedule plan = engine::schedule(input);
+  if (!plan.due.empty()) {
+    hold_mid_change(plan.due, plan.files);
+  }
+  if (!plan.due.empty()) {
+    PassRequest request;
+    request.mode = reload_pass_ ? engine::PlanMode::Sync : engine::PlanMode::Daemon;
+    request.why = reload_pass_ ? "reload" : plan.rescan ? "rescan" : "due";
+    if (plan.due.size() < config_->bindings.size()) {
+      request.bindings.assign(plan.due.begin(), plan.due.end());
+    }
+    if (plan.rescan) {
+      next_rescan_ = now + config_->daemon.rescan_interval;
+    }
+    for (const std::string& binding : plan.due) {
+      file_changes_.erase(binding);
+    }
+    start_pass(std::move(request));
+    return;
+  }
+  input.file_changes = file_changes_;
+  plan = engine::schedule(input);
+  next_wake_ = plan.next;
+  if (plan.next) {
+    (void)wake_.arm_once(std::max<Duration>(std::chrono::duration_cast<Duration>(*plan.next - now),
+                                            std::chrono::milliseconds(1)));
+    log_.write(LogLevel::Trace,
+               "next wake-up at " + format_utc_iso8601(*plan.next) + " (" + plan.next_reason + ")");
+  } else {
+    (void)wake_.disarm();
+  }
+  if (ready_) {
+    send_status(false);
+  }
+}
+
+void Daemon::send_status(bool ready) {
+  std::string line = status_line(*config_, state_, next_wake_, clock_.now());
+  if (ready) {
+    notifier_.ready(line);
+  } else if (line != last_status_) {
+    notifier_.status(line);
+  }
+  last_status_ = std::move(line);
+}
+
+void Daemon::start_pass(PassRequest request) {
+  log_.write(LogLevel::Debug, "pass (" + request.why + ") for " +
+                                  (request.bindings.empty() ? std::string("every binding")
+                                                            : join(request.bindings)));
+  for (const std::string& binding : request.bindings) {
+    mid_change_reads_.erase(binding);
+  }
+  if (request.bindings.empty()) {
+    mid_change_reads_.clear();
+  }
+  runner_.start(std::move(request), *config_, *session_);
+}
+
+void Daemon::on_pass_done() {
+  pass_done_.drain();
+  std::optional<PassResult> result = runner_.finish();
+  if (!result) {
+    return;
+  }
+  const SystemTime now = clock_.now();
+  std::vector<std::string> bindings = result->request.bindings;
+  if (bindings.empty()) {
+    for (const settings::BindingSettings& binding : config_->bindings) {
+      bindings.push_back(binding.name);
+    }
+  }
+  for (const std::string& notice : result->notices) {
+    log_.write(LogLevel::Warn, notice);
+  }
+  if (!result->report) {
+    ++failed_passes_;
+    const Duration delay =
+        engine::backoff_ceiling(failed_passes_ - 1, config_->retry.initial, config_->retry.max);
+    log_.write(LogLevel::Error, "the pass could not run: " + result->report.error().to_string() +
+                                    "; trying again in " + format_duration(delay));
+    for (const std::string& binding : bindings) {
+      file_changes_[binding] = now + delay;
+    }
+  } else {
+    failed_passes_ = 0;
+    const state::State before = result->before.value_or(state_);
+    state_ = std::move(*result->state);
+    for (const LogLine& line : describe_pass(*result->report, before, state_)) {
+      log_.write(line.level, line.message, line.fields);
+    }
+    log_.write(LogLevel::Debug,
+               "pass (" + result->request.why + ") done in " + format_duration(result->took) +
+                   ": " + std::to_string(result->report->outcomes.size()) + " target(s), " +
+                   std::to_string(result->report->requests) + " API request(s), " +
+                   std::to_string(result->report->writes) + " write(s)");
+    if (result->request.mode == engine::PlanMode::Sync) {
+      reload_pass_ = false;
+    }
+  }
+  for (const std::string& binding : bindings) {
+    last_pass_[binding] = now;
+  }
+  if (stopping_) {
+    log_.write(LogLevel::Info, "stopping: the last pass has ended");
+    loop_.stop();
+    return;
+  }
+  if (!ready_) {
+    ready_ = true;
+    send_status(true);
+  }
+  if (pending_config_) {
+    if (Result<void> applied = apply(std::move(pending_config_)); !applied) {
+      log_.write(LogLevel::Error, "cannot use the new configuration; keeping the old one: " +
+                                      applied.error().to_string());
+    } else {
+      log_.write(LogLevel::Info, "configuration reloaded: " +
+                                     std::to_string(config_->bindings.size()) + " binding(s)");
+      reload_pass_ = true;
+      next_rescan_ = now;
+    }
+  }
+  reschedule();
+}
+
+}  // namespace apig_certd::app

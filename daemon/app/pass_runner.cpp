@@ -1,0 +1,96 @@
+#include "daemon/app/pass_runner.h"
+
+namespace apig_certd::app {
+
+namespace {
+
+// How long one attempt to take the state lock waits; between attempts the pass checks for
+// a stop. A deploy hook's `sync` holds the lock for its whole pass (up to poll.timeout).
+constexpr Duration kLockSlice = std::chrono::seconds(1);
+constexpr Duration kLockPatience = std::chrono::minutes(15);
+
+}  // namespace
+
+PassRunner::~PassRunner() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void PassRunner::start(PassRequest request, const settings::Settings& config,
+                       ApigSession& session) {
+  finished_ = false;
+  result_.reset();
+  thread_ = std::thread([this, request = std::move(request), &config, &session]() mutable {
+    result_ = run(std::move(request), config, session);
+    finished_ = true;
+    done_.signal();
+  });
+}
+
+std::optional<PassResult> PassRunner::finish() {
+  if (!thread_.joinable() || !finished_) {
+    return std::nullopt;
+  }
+  thread_.join();
+  return std::move(result_);
+}
+
+PassResult PassRunner::run(PassRequest request, const settings::Settings& config,
+                           ApigSession& session) {
+  const MonotonicTime started = clock_.monotonic_now();
+  PassResult result;
+  result.request = std::move(request);
+  const auto done = [&]() -> PassResult {
+    result.took = std::chrono::duration_cast<Duration>(clock_.monotonic_now() - started);
+    return std::move(result);
+  };
+
+  std::optional<sys::FileLock> lock;
+  while (!lock) {
+    Result<sys::FileLock> locked = store_.lock(kLockSlice);
+    if (locked) {
+      lock.emplace(std::move(*locked));
+      break;
+    }
+    const bool waiting = locked.error().code() == ErrorCode::Timeout;
+    if (!waiting || stop_.requested() || clock_.monotonic_now() - started > kLockPatience) {
+      result.report = fail(std::move(locked.error()).with_context("taking the state lock"));
+      return done();
+    }
+  }
+  Result<state::LoadedState> loaded = store_.load();
+  if (!loaded) {
+    result.report = fail(std::move(loaded.error()));
+    return done();
+  }
+  if (loaded->moved_aside) {
+    result.notices.push_back("the state file was unusable (" + loaded->problem +
+                             "); moved it aside to '" + loaded->moved_aside->string() +
+                             "' and rebuilding the state from APIG");
+  }
+  state::State current = std::move(loaded->state);
+  result.before = current;
+
+  engine::Reconciler reconciler(
+      config, [&session] { return session.make_client(); }, clock_);
+  engine::ReconcileOptions options;
+  options.plan = {result.request.mode, false};
+  options.wait_for_cname = false;
+  options.cname_polled_later = true;
+  options.bindings = result.request.bindings;
+  options.stop = &stop_;
+  result.report = reconciler.run(current, options);
+  if (result.report) {
+    Result<void> saved = store_.save(current);
+    result.saved = saved.has_value();
+    if (!saved) {
+      result.notices.push_back("cannot save the state: " + saved.error().to_string() +
+                               "; the next pass re-reads APIG, so nothing is bound twice");
+    }
+  }
+  result.state = std::move(current);
+  return done();
+}
+
+}  // namespace apig_certd::app

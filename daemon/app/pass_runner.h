@@ -1,0 +1,72 @@
+#pragma once
+
+// PassRunner: one reconcile pass of the daemon, on a thread of its own, so blocking HTTPS
+// never runs on the loop thread. The pass takes the state lock, reads state.json fresh (a
+// deploy hook's `sync` may have changed it), runs the same Reconciler as `sync`, saves the
+// state and lets go of the lock; then it signals the loop through an eventfd. At most one
+// pass runs at a time.
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/app/apig_session.h"
+#include "daemon/core/clock.h"
+#include "daemon/core/stop_signal.h"
+#include "daemon/engine/reconciler.h"
+#include "daemon/state/state_store.h"
+#include "daemon/sys/event_fd.h"
+
+namespace apig_certd::app {
+
+struct PassRequest {
+  std::vector<std::string> bindings;  // empty: every binding
+  engine::PlanMode mode = engine::PlanMode::Daemon;
+  std::string why;  // "start", "rescan", "file change", ... for the log
+};
+
+struct PassResult {
+  PassRequest request;
+  Result<engine::ReconcileReport> report = engine::ReconcileReport{};
+  std::optional<state::State> state;   // the state after the pass (also when not saved)
+  std::optional<state::State> before;  // the state as the pass found it
+  std::vector<std::string> notices;    // a moved-aside state file, a failed save
+  bool saved = false;
+  Duration took{};
+};
+
+class PassRunner {
+ public:
+  PassRunner(state::StateStore& store, const Clock& clock, StopSignal& stop,
+             const sys::EventFd& done)
+      : store_(store), clock_(clock), stop_(stop), done_(done) {}
+  ~PassRunner();
+  PassRunner(const PassRunner&) = delete;
+  PassRunner& operator=(const PassRunner&) = delete;
+  PassRunner(PassRunner&&) = delete;
+  PassRunner& operator=(PassRunner&&) = delete;
+
+  bool running() const { return thread_.joinable(); }
+
+  // Starts a pass; the settings and session must stay unchanged until finish().
+  void start(PassRequest request, const settings::Settings& config, ApigSession& session);
+
+  // Joins the finished pass (after the eventfd fired) and returns its result.
+  std::optional<PassResult> finish();
+
+ private:
+  PassResult run(PassRequest request, const settings::Settings& config, ApigSession& session);
+
+  state::StateStore& store_;
+  const Clock& clock_;
+  StopSignal& stop_;
+  const sys::EventFd& done_;
+  std::thread thread_;
+  std::atomic<bool> finished_{false};
+  std::optional<PassResult> result_;
+};
+
+}  // namespace apig_certd::app

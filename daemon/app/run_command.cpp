@@ -1,0 +1,38 @@
+#include "daemon/app/run_command.h"
+
+#include <sys/prctl.h>
+
+#include "daemon/app/daemon.h"
+#include "daemon/app/exit_code.h"
+#include "daemon/service/log.h"
+#include "daemon/settings/settings.h"
+
+namespace apig_certd::app {
+
+int run_daemon(const CommandLine& line, const Environment& environment, const Clock& clock,
+               const Output& output) {
+  Result<settings::Settings> config = settings::load_settings(line.config, environment);
+  if (!config) {
+    print_line(output.err, config.error().to_string());
+    print_line(output.err, "apig-certd: the configuration is invalid; nothing was attempted");
+    return kExitConfig;
+  }
+  // The daemon holds private keys and credentials in memory for its whole life: no core
+  // dumps, and no ptrace by other processes of the same user.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+  const std::unique_ptr<service::Log> log =
+      service::make_log(environment, config->daemon.log_level, clock);
+  for (const std::string& warning : config->warnings) {
+    log->write(service::LogLevel::Warn, warning);
+  }
+  Result<std::unique_ptr<Daemon>> daemon =
+      Daemon::create(line.config, std::move(*config), environment, clock, *log);
+  if (!daemon) {
+    log->write(service::LogLevel::Error, "cannot start: " + daemon.error().to_string());
+    return kExitFailed;
+  }
+  return (*daemon)->run();
+}
+
+}  // namespace apig_certd::app

@@ -24,6 +24,7 @@
 #include "daemon/apig/models.h"
 #include "daemon/app/apig_session.h"
 #include "daemon/app/exit_code.h"
+#include "daemon/app/load_config.h"
 #include "daemon/cert/bundle.h"
 #include "daemon/cert/certificate_name.h"
 #include "daemon/cert/checks.h"
@@ -211,10 +212,9 @@ void check_online(ApigSession& session, std::vector<TargetVerdict>& verdicts) {
 
 int run_check(const CommandLine& line, const Environment& environment, const Clock& clock,
               const Output& output) {
-  Result<Settings> config = settings::load_settings(line.config, environment);
+  std::optional<Settings> config =
+      load_config_or_report(line, environment, output, "; nothing was checked");
   if (!config) {
-    print_line(output.err, config.error().to_string());
-    print_line(output.err, "apig-certd: the configuration is invalid; nothing was checked");
     return kExitConfig;
   }
   for (const std::string& warning : config->warnings) {

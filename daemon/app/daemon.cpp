@@ -232,18 +232,25 @@ void Daemon::reload() {
     if (runner_.running()) {
       pending_config_ = std::move(config);
       log_.write(LogLevel::Info, "the new configuration takes effect when the current pass ends");
-    } else if (Result<void> applied = apply(std::move(config)); !applied) {
-      log_.write(LogLevel::Error, "cannot use the new configuration; keeping the old one: " +
-                                      applied.error().to_string());
     } else {
-      log_.write(LogLevel::Info, "configuration reloaded: " +
-                                     std::to_string(config_->bindings.size()) + " binding(s)");
-      reload_pass_ = true;
-      next_rescan_ = clock_.now();
+      apply_reloaded(std::move(config));
     }
   }
   send_status(true);
   reschedule();
+}
+
+void Daemon::apply_reloaded(std::unique_ptr<settings::Settings> config) {
+  if (Result<void> applied = apply(std::move(config)); !applied) {
+    log_.write(LogLevel::Error, "cannot use the new configuration; keeping the old one: " +
+                                    applied.error().to_string());
+    return;
+  }
+  log_.write(LogLevel::Info,
+             "configuration reloaded: " + std::to_string(config_->bindings.size()) + " binding(s)");
+  // Every binding once, with failure holds released: the config change may be the fix.
+  reload_pass_ = true;
+  next_rescan_ = clock_.now();
 }
 
 void Daemon::begin_stop() {
@@ -474,15 +481,7 @@ void Daemon::on_pass_done() {
     send_status(true);
   }
   if (pending_config_) {
-    if (Result<void> applied = apply(std::move(pending_config_)); !applied) {
-      log_.write(LogLevel::Error, "cannot use the new configuration; keeping the old one: " +
-                                      applied.error().to_string());
-    } else {
-      log_.write(LogLevel::Info, "configuration reloaded: " +
-                                     std::to_string(config_->bindings.size()) + " binding(s)");
-      reload_pass_ = true;
-      next_rescan_ = now;
-    }
+    apply_reloaded(std::move(pending_config_));
   }
   reschedule();
 }

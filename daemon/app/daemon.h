@@ -74,6 +74,8 @@ class Daemon {
   void on_grace();
 
   void reload();
+  // Switches to a reloaded config (or logs why not) and schedules a pass over every binding.
+  void apply_reloaded(std::unique_ptr<settings::Settings> config);
   void begin_stop();
   // Starts what is due (if no pass runs), re-arms the wake-up timer, updates STATUS=.
   void reschedule();

@@ -4,6 +4,7 @@
 
 #include "daemon/app/daemon.h"
 #include "daemon/app/exit_code.h"
+#include "daemon/app/load_config.h"
 #include "daemon/service/log.h"
 #include "daemon/settings/settings.h"
 
@@ -11,10 +12,9 @@ namespace apig_certd::app {
 
 int run_daemon(const CommandLine& line, const Environment& environment, const Clock& clock,
                const Output& output) {
-  Result<settings::Settings> config = settings::load_settings(line.config, environment);
+  std::optional<settings::Settings> config =
+      load_config_or_report(line, environment, output, "; nothing was attempted");
   if (!config) {
-    print_line(output.err, config.error().to_string());
-    print_line(output.err, "apig-certd: the configuration is invalid; nothing was attempted");
     return kExitConfig;
   }
   // The daemon holds private keys and credentials in memory for its whole life: no core

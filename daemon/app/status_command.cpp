@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/app/exit_code.h"
+#include "daemon/app/load_config.h"
 #include "daemon/core/time_format.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state.h"
@@ -143,10 +144,8 @@ std::vector<std::string> row_text(const Row& row, SystemTime now) {
 
 int run_status(const CommandLine& line, const Environment& environment, const Clock& clock,
                const Output& output) {
-  Result<settings::Settings> config = settings::load_settings(line.config, environment);
+  std::optional<settings::Settings> config = load_config_or_report(line, environment, output, "");
   if (!config) {
-    print_line(output.err, config.error().to_string());
-    print_line(output.err, "apig-certd: the configuration is invalid");
     return kExitConfig;
   }
   const std::filesystem::path file = config->daemon.state_dir / "state.json";

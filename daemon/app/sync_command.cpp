@@ -18,6 +18,7 @@
 
 #include "daemon/app/apig_session.h"
 #include "daemon/app/exit_code.h"
+#include "daemon/app/load_config.h"
 #include "daemon/engine/reconciler.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state_store.h"
@@ -74,10 +75,9 @@ std::string summary(const engine::ReconcileReport& report, bool dry_run) {
 
 int run_sync(const CommandLine& line, const Environment& environment, const Clock& clock,
              const Output& output) {
-  Result<settings::Settings> config = settings::load_settings(line.config, environment);
+  std::optional<settings::Settings> config =
+      load_config_or_report(line, environment, output, "; nothing was attempted");
   if (!config) {
-    print_line(output.err, config.error().to_string());
-    print_line(output.err, "apig-certd: the configuration is invalid; nothing was attempted");
     return kExitConfig;
   }
   for (const std::string& warning : config->warnings) {

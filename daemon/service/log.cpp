@@ -41,19 +41,7 @@ std::string lower(std::string_view text) {
 }  // namespace
 
 std::string_view level_word(LogLevel level) {
-  switch (level) {
-    case LogLevel::Trace:
-      return "trace";
-    case LogLevel::Debug:
-      return "debug";
-    case LogLevel::Info:
-      return "info";
-    case LogLevel::Warn:
-      return "warning";
-    case LogLevel::Error:
-      return "error";
-  }
-  return "info";
+  return level == LogLevel::Warn ? "warning" : settings::to_string(level);
 }
 
 void Log::write(LogLevel level, std::string_view message, const std::vector<LogField>& fields) {

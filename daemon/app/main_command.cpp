@@ -16,6 +16,7 @@
 #include "daemon/app/check_command.h"
 #include "daemon/app/command_line.h"
 #include "daemon/app/exit_code.h"
+#include "daemon/app/hook_command.h"
 #include "daemon/app/run_command.h"
 #include "daemon/app/status_command.h"
 #include "daemon/app/sync_command.h"
@@ -71,10 +72,11 @@ int main_command(int argc, char** argv) {
       const SystemClock clock;
       return run_daemon(*line, environment, clock, Output{});
     }
-    case Command::Hook:
-      break;
+    case Command::Hook: {
+      const SystemClock clock;
+      return run_hook(*line, environment, clock, Output{});
+    }
   }
-  std::fprintf(stderr, "apig-certd: this command is not implemented in this build yet\n");
   return kExitUsage;
 }
 

@@ -80,16 +80,21 @@ int run_sync(const CommandLine& line, const Environment& environment, const Cloc
   if (!config) {
     return kExitConfig;
   }
-  for (const std::string& warning : config->warnings) {
+  return run_sync_with(*config, line, environment, clock, output);
+}
+
+int run_sync_with(const settings::Settings& config, const CommandLine& line,
+                  const Environment& environment, const Clock& clock, const Output& output) {
+  for (const std::string& warning : config.warnings) {
     print_line(output.err, "warning: " + warning);
   }
   for (const std::string& name : line.bindings) {
     const bool known =
-        std::any_of(config->bindings.begin(), config->bindings.end(),
+        std::any_of(config.bindings.begin(), config.bindings.end(),
                     [&](const settings::BindingSettings& b) { return b.name == name; });
     if (!known) {
       std::string names;
-      for (const settings::BindingSettings& binding : config->bindings) {
+      for (const settings::BindingSettings& binding : config.bindings) {
         names += (names.empty() ? "" : ", ") + binding.name;
       }
       print_line(output.err, "apig-certd: no binding named '" + name + "' in '" +
@@ -102,9 +107,9 @@ int run_sync(const CommandLine& line, const Environment& environment, const Cloc
   std::optional<sys::FileLock> lock;
   state::State current;
   if (line.dry_run) {
-    current = read_state_readonly(*config, output);
+    current = read_state_readonly(config, output);
   } else {
-    Result<state::StateStore> opened = state::StateStore::open(config->daemon.state_dir, clock);
+    Result<state::StateStore> opened = state::StateStore::open(config.daemon.state_dir, clock);
     if (!opened) {
       print_line(output.err, "apig-certd: " + opened.error().to_string());
       return kExitFailed;
@@ -129,13 +134,13 @@ int run_sync(const CommandLine& line, const Environment& environment, const Cloc
     current = std::move(loaded->state);
   }
 
-  Result<std::unique_ptr<ApigSession>> session = ApigSession::create(*config, environment, clock);
+  Result<std::unique_ptr<ApigSession>> session = ApigSession::create(config, environment, clock);
   if (!session) {
     print_line(output.err, "apig-certd: " + session.error().to_string());
     return kExitFailed;
   }
   engine::Reconciler reconciler(
-      *config, [&session] { return (*session)->make_client(); }, clock);
+      config, [&session] { return (*session)->make_client(); }, clock);
   engine::ReconcileOptions options;
   options.plan = {engine::PlanMode::Sync, line.force};
   options.dry_run = line.dry_run;

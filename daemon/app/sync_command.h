@@ -7,6 +7,7 @@
 #include "daemon/app/output.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/environment.h"
+#include "daemon/settings/settings.h"
 
 namespace apig_certd::app {
 
@@ -15,5 +16,9 @@ namespace apig_certd::app {
 // not be computed); 2 an unknown --binding; 75 the state lock is busy; 78 invalid config.
 int run_sync(const CommandLine& line, const Environment& environment, const Clock& clock,
              const Output& output);
+
+// The same with the config already loaded (`hook` has read it to find the bindings).
+int run_sync_with(const settings::Settings& config, const CommandLine& line,
+                  const Environment& environment, const Clock& clock, const Output& output);
 
 }  // namespace apig_certd::app

@@ -11,6 +11,9 @@ packages=(
     libexpected-dev libsystemd-dev nlohmann-json3-dev libcpp-httplib-dev
     libgtest-dev libgmock-dev googletest
     systemd
+    python3 python3-prometheus-client   # tests: parse the metrics textfile
+    dpkg-dev groff-base
+    pebble certbot lego curl jq   # tests/e2e: ACME server and clients, admin API calls
 )
 
 missing=()

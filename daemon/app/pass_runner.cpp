@@ -1,5 +1,7 @@
 #include "daemon/app/pass_runner.h"
 
+#include "daemon/app/metrics.h"
+
 namespace apig_certd::app {
 
 namespace {
@@ -87,6 +89,11 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
     if (!saved) {
       result.notices.push_back("cannot save the state: " + saved.error().to_string() +
                                "; the next pass re-reads APIG, so nothing is bound twice");
+    }
+    if (Result<void> metrics =
+            write_metrics(config, current, !result.report->remote_unreadable, clock_.now());
+        !metrics) {
+      result.notices.push_back("cannot write the metrics file: " + metrics.error().to_string());
     }
   }
   result.state = std::move(current);

@@ -19,6 +19,7 @@
 #include "daemon/app/apig_session.h"
 #include "daemon/app/exit_code.h"
 #include "daemon/app/load_config.h"
+#include "daemon/app/metrics.h"
 #include "daemon/engine/reconciler.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state_store.h"
@@ -158,6 +159,12 @@ int run_sync_with(const settings::Settings& config, const CommandLine& line,
       print_line(output.err, "apig-certd: cannot save the state: " + save.error().to_string() +
                                  "; the next run re-reads APIG, so nothing is bound twice");
       saved = false;
+    }
+    if (Result<void> metrics =
+            write_metrics(config, current, !report->remote_unreadable, clock.now());
+        !metrics) {
+      print_line(output.err,
+                 "warning: cannot write the metrics file: " + metrics.error().to_string());
     }
   }
   for (const engine::TargetOutcome& outcome : report->outcomes) {

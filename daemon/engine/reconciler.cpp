@@ -617,6 +617,7 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
     }
     if (item.attempted_write) {
       entry.last_attempt = now;
+      ++(item.written ? entry.bind_successes : entry.bind_failures);
     }
     if (item.written) {
       entry.bound_sha256 = item.plan.sha256;
@@ -660,6 +661,7 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
                            : config_.daemon.rescan_interval);
     } else if (result.ok) {
       entry.consecutive_failures = 0;
+      entry.last_success = now;
       entry.last_error.reset();
       entry.failed_sha256.clear();
       entry.next_attempt.reset();

@@ -80,6 +80,9 @@ ordered_json target_value(const TargetState& target) {
   object["consecutive_failures"] = target.consecutive_failures;
   object["next_attempt"] = time_value(target.next_attempt);
   object["failed_sha256"] = target.failed_sha256;
+  object["bind_successes"] = target.bind_successes;
+  object["bind_failures"] = target.bind_failures;
+  object["last_success"] = time_value(target.last_success);
   object["created"] = created_value(target.created);
   return object;
 }
@@ -249,7 +252,10 @@ Result<TargetState> parse_target(const json& value, const std::string& path) {
           [&] { return reader.time("last_attempt", target.last_attempt); },
           [&] { return reader.integer("consecutive_failures", target.consecutive_failures); },
           [&] { return reader.time("next_attempt", target.next_attempt); },
-          [&] { return reader.string("failed_sha256", target.failed_sha256); });
+          [&] { return reader.string("failed_sha256", target.failed_sha256); },
+          [&] { return reader.integer("bind_successes", target.bind_successes); },
+          [&] { return reader.integer("bind_failures", target.bind_failures); },
+          [&] { return reader.time("last_success", target.last_success); });
       !read) {
     return fail(std::move(read.error()));
   }

@@ -60,6 +60,10 @@ struct TargetState {
   int consecutive_failures = 0;
   std::optional<SystemTime> next_attempt;
   std::string failed_sha256;  // fingerprint a non-retryable failure is recorded for
+  // Counters and times for the metrics textfile (they survive restarts in the state).
+  int bind_successes = 0;                  // writes that bound a certificate
+  int bind_failures = 0;                   // writes that failed
+  std::optional<SystemTime> last_success;  // the last pass that left the target in sync
   std::vector<CreatedCertificate> created;
 
   bool operator==(const TargetState&) const = default;

@@ -79,8 +79,9 @@ class RunTest : public SyncTest {
 
   // Starts `apig-certd run` with the current config; `environment` adds to the child's.
   void start_daemon(std::map<std::string, std::string> environment = {}) {
-    daemon_extra_ = "debounce = \"" + debounce_ + "\"\nrescan_interval = \"" + rescan_ +
-                    "\"\nlog_level = \"" + log_level_ + "\"\n";
+    // The test's own [daemon] lines (daemon_extra_) stay; the daemon's timing is added.
+    daemon_extra_ += "debounce = \"" + debounce_ + "\"\nrescan_interval = \"" + rescan_ +
+                     "\"\nlog_level = \"" + log_level_ + "\"\n";
     const std::filesystem::path config = write_config();
     notify_ = std::make_unique<NotifySocket>(temp_dir_.path() / "notify.sock");
     ASSERT_TRUE(notify_->bound());

@@ -1,0 +1,111 @@
+// The Prometheus textfile (`daemon.metrics_file`), written by `sync` and `run`, read back
+// with a real text-format parser (python3-prometheus-client, as node_exporter's textfile
+// collector would take it).
+
+#include "tests/integration/run_fixture.h"
+
+namespace apig_certd::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kDomain = "www.example.com";
+
+// The samples of a textfile, parsed by prometheus_client: [{name, labels, value}, ...].
+json parse_with_prometheus_client(const std::filesystem::path& file) {
+  const std::string script = R"(
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+samples = []
+with open(sys.argv[1]) as f:
+    for family in text_string_to_metric_families(f.read()):
+        for s in family.samples:
+            samples.append({"name": s.name, "labels": s.labels, "value": s.value})
+print(json.dumps(samples))
+)";
+  const ProcessResult parsed = run_process({"/usr/bin/python3", "-c", script, file.string()});
+  EXPECT_EQ(parsed.exit_code, 0) << parsed.err;
+  json samples = json::parse(parsed.out, nullptr, false);
+  return samples.is_array() ? samples : json::array();
+}
+
+double value_of(const json& samples, const std::string& name, const json& labels) {
+  for (const json& sample : samples) {
+    bool match = sample["name"] == name;
+    for (const auto& [key, value] : labels.items()) {
+      match = match && sample["labels"].value(key, "") == value;
+    }
+    if (match) {
+      return sample["value"].get<double>();
+    }
+  }
+  ADD_FAILURE() << "no sample " << name << labels.dump();
+  return -1;
+}
+
+class MetricsTest : public RunTest {
+ protected:
+  void SetUp() override {
+    RunTest::SetUp();
+    start_sim(json::array({sim_group("g1", json::array({sim_domain("g1", kDomain, {3})}))}));
+    chain_ = make_chain({.sans = {kDomain}});
+    write_certificate("site", *chain_);
+    add_binding("site", {{"g1", kDomain}});
+    metrics_ = temp_dir_.path() / "textfile/apig-certd.prom";
+    std::filesystem::create_directories(metrics_.parent_path());
+  }
+
+  void check(const json& samples) const {
+    ASSERT_FALSE(samples.empty()) << "nothing parsed";
+    const json target = {{"binding", "site"}, {"domain", kDomain}, {"group_id", "g1"}};
+    EXPECT_EQ(value_of(samples, "apig_certd_up", json::object()), 1);
+    EXPECT_EQ(value_of(samples, "apig_certd_target_in_sync", target), 1);
+    EXPECT_EQ(value_of(samples, "apig_certd_cname_status", target), 3);
+    json success = target;
+    success["result"] = "success";
+    EXPECT_EQ(value_of(samples, "apig_certd_bind_total", success), 1);
+    const double not_after =
+        value_of(samples, "apig_certd_certificate_not_after_timestamp_seconds", target);
+    const double expected = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::seconds>(
+            (std::chrono::system_clock::now() + std::chrono::hours(24 * 90)).time_since_epoch())
+            .count());
+    EXPECT_NEAR(not_after, expected, 600);
+  }
+
+  std::optional<TestChain> chain_;
+  std::filesystem::path metrics_;
+};
+
+TEST_F(MetricsTest, SyncWritesATextfilePrometheusCanParse) {
+  daemon_extra_ = "metrics_file = \"" + metrics_.string() + "\"\n";
+  const ProcessResult result = sync();
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  ASSERT_TRUE(std::filesystem::exists(metrics_));
+  check(parse_with_prometheus_client(metrics_));
+  const std::string text = read_file(metrics_);
+  EXPECT_EQ(text.find(kSyncSecretKey), std::string::npos);
+}
+
+TEST_F(MetricsTest, DaemonRewritesItAfterEachPass) {
+  daemon_extra_ = "metrics_file = \"" + metrics_.string() + "\"\n";
+  start_daemon();
+  wait_ready();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  json samples;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(metrics_)) {
+      samples = parse_with_prometheus_client(metrics_);
+      if (samples.is_array() && !samples.empty() &&
+          value_of(samples, "apig_certd_cname_status",
+                   {{"binding", "site"}, {"domain", kDomain}}) == 3) {
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  check(samples);
+}
+
+}  // namespace
+}  // namespace apig_certd::testing

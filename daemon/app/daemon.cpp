@@ -118,9 +118,11 @@ Daemon::Daemon(std::filesystem::path config_file, const Environment& environment
       runner_(store_, clock_, stop_, pass_done_) {}
 
 Daemon::~Daemon() {
-  // A pass still running (only after a failed loop) must not outlive what it uses.
+  // A pass still running (only after a failed loop) must not outlive what it uses: cut it
+  // short, wait for it, and drop its clients before the session goes.
   stop_.request();
   abort_requests_ = true;
+  runner_.forget_clients();
 }
 
 Result<void> Daemon::watch_sources() {
@@ -164,6 +166,7 @@ Result<void> Daemon::apply(std::unique_ptr<settings::Settings> config) {
   } else {
     next_rescan_ = now + config->daemon.rescan_interval;
   }
+  runner_.forget_clients();  // they belong to the session about to be replaced
   config_ = std::move(config);
   session_ = std::move(*session);
   log_.set_threshold(config_->daemon.log_level);

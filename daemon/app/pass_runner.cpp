@@ -38,6 +38,27 @@ std::optional<PassResult> PassRunner::finish() {
   return std::move(result_);
 }
 
+void PassRunner::forget_clients() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  reconciler_.reset();
+  reconciler_config_ = nullptr;
+  reconciler_session_ = nullptr;
+}
+
+engine::Reconciler& PassRunner::reconciler_for(const settings::Settings& config,
+                                               ApigSession& session) {
+  if (!reconciler_ || reconciler_config_ != &config || reconciler_session_ != &session) {
+    reconciler_.reset();
+    reconciler_ = std::make_unique<engine::Reconciler>(
+        config, [&session] { return session.make_client(); }, clock_);
+    reconciler_config_ = &config;
+    reconciler_session_ = &session;
+  }
+  return *reconciler_;
+}
+
 PassResult PassRunner::run(PassRequest request, const settings::Settings& config,
                            ApigSession& session) {
   const MonotonicTime started = clock_.monotonic_now();
@@ -74,8 +95,7 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
   state::State current = std::move(loaded->state);
   result.before = current;
 
-  engine::Reconciler reconciler(
-      config, [&session] { return session.make_client(); }, clock_);
+  engine::Reconciler& reconciler = reconciler_for(config, session);
   engine::ReconcileOptions options;
   options.plan = {result.request.mode, false};
   options.wait_for_cname = false;

@@ -57,8 +57,15 @@ class PassRunner {
   // Joins the finished pass (after the eventfd fired) and returns its result.
   std::optional<PassResult> finish();
 
+  // Waits for a pass still running (the daemon's end) and drops the kept clients, which
+  // refer to the session: call before the config or session they were made for goes away.
+  void forget_clients();
+
  private:
   PassResult run(PassRequest request, const settings::Settings& config, ApigSession& session);
+  // The Reconciler for this config and session, kept across passes (it keeps its clients and
+  // their connections); made anew when a reload brings another config or session.
+  engine::Reconciler& reconciler_for(const settings::Settings& config, ApigSession& session);
 
   state::StateStore& store_;
   const Clock& clock_;
@@ -67,6 +74,9 @@ class PassRunner {
   std::thread thread_;
   std::atomic<bool> finished_{false};
   std::optional<PassResult> result_;
+  std::unique_ptr<engine::Reconciler> reconciler_;
+  const settings::Settings* reconciler_config_ = nullptr;
+  const ApigSession* reconciler_session_ = nullptr;
 };
 
 }  // namespace apig_certd::app

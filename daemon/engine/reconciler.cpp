@@ -741,7 +741,11 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
   const std::size_t worker_count =
       std::max<std::size_t>(1, std::min(wanted, std::max(work.size(), groups.size())));
   std::vector<apig::ClientHandle> clients;
-  for (std::size_t i = 0; i < worker_count; ++i) {
+  while (clients.size() < worker_count && !idle_clients_.empty()) {
+    clients.push_back(std::move(idle_clients_.back()));
+    idle_clients_.pop_back();
+  }
+  for (std::size_t i = clients.size(); i < worker_count; ++i) {
     Result<apig::ClientHandle> client = clients_();
     if (!client) {
       return fail(std::move(client.error()).with_context("setting up the APIG client"));
@@ -750,7 +754,11 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
   }
   WorkerPool pool(std::move(clients));
   Pass pass(config_, clock_, pool, random_, options);
-  return pass.run(loaded, work, state);
+  ReconcileReport report = pass.run(loaded, work, state);
+  std::vector<apig::ClientHandle> used = pool.take_clients();
+  idle_clients_.insert(idle_clients_.end(), std::make_move_iterator(used.begin()),
+                       std::make_move_iterator(used.end()));
+  return report;
 }
 
 }  // namespace apig_certd::engine

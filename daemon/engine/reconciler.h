@@ -63,7 +63,9 @@ class Reconciler {
   Reconciler(const settings::Settings& config, ClientFactory clients, const Clock& clock);
 
   // One pass. Updates `state` with every outcome (not in dry-run). Errors only when no client
-  // could be made at all; everything else is a per-target outcome.
+  // could be made at all; everything else is a per-target outcome. The clients of a pass are
+  // kept for the next one on this Reconciler, so a daemon's passes reuse their keep-alive
+  // connections (no TLS handshake per pass).
   Result<ReconcileReport> run(state::State& state, const ReconcileOptions& options);
 
  private:
@@ -71,6 +73,7 @@ class Reconciler {
   ClientFactory clients_;
   const Clock& clock_;
   std::mt19937_64 random_;
+  std::vector<apig::ClientHandle> idle_clients_;
 };
 
 }  // namespace apig_certd::engine

@@ -23,6 +23,9 @@ class WorkerPool {
   // Tasks must not throw.
   void run(std::size_t count, const std::function<void(std::size_t, apig::Client&)>& task);
 
+  // Gives the clients back (with their open connections) for the next pass.
+  std::vector<apig::ClientHandle> take_clients() { return std::move(clients_); }
+
  private:
   std::vector<apig::ClientHandle> clients_;
 };

@@ -350,12 +350,6 @@ e2e_wait_bound() {
     e2e_log "OK $when: apig-sim serves sha256 $disk on $domain, the certificate on disk"
 }
 
-# Number of certificate objects apig-sim holds.
-e2e_sim_certificate_count() {
-    curl -sf --noproxy '*' --max-time 5 --cacert "$E2E_CA" "$E2E_SIM_URL/__admin/state" |
-        jq '.certificates | length'
-}
-
 # --- apig-certd -----------------------------------------------------------------------
 
 # Writes $E2E_CONFIG: the simulator, token auth, fast polls and retries, a state dir in the

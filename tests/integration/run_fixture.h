@@ -72,7 +72,13 @@ class RunTest : public SyncTest {
   void TearDown() override {
     if (daemon_) {
       daemon_->stop(milliseconds(15'000));
-      outputs_ += daemon_->stdout_text() + daemon_->stderr_text();
+      const std::string err = daemon_->stderr_text();
+      outputs_ += daemon_->stdout_text() + err;
+      // Sanitizer builds: a report from the daemon fails the test that caused it.
+      for (const char* report : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                                 "ERROR: LeakSanitizer", "runtime error:"}) {
+        EXPECT_EQ(err.find(report), std::string::npos) << err;
+      }
     }
     SyncTest::TearDown();
   }

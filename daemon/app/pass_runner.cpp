@@ -1,5 +1,7 @@
 #include "daemon/app/pass_runner.h"
 
+#include <algorithm>
+
 #include "daemon/app/metrics.h"
 
 namespace apig_certd::app {
@@ -10,6 +12,8 @@ namespace {
 // a stop. A deploy hook's `sync` holds the lock for its whole pass (up to poll.timeout).
 constexpr Duration kLockSlice = std::chrono::seconds(1);
 constexpr Duration kLockPatience = std::chrono::minutes(15);
+// How long one daemon pass retries transient failures before leaving them to the schedule.
+constexpr Duration kPassRetryDeadline = std::chrono::minutes(1);
 
 }  // namespace
 
@@ -102,6 +106,9 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
   options.cname_polled_later = true;
   options.bindings = result.request.bindings;
   options.stop = &stop_;
+  // A pass never holds the lock (and READY=1) for long: what still fails after this is
+  // recorded with its next_attempt and the scheduler comes back for it.
+  options.retry_deadline = std::min(config.poll.timeout, kPassRetryDeadline);
   result.report = reconciler.run(current, options);
   if (result.report) {
     Result<void> saved = store_.save(current);

@@ -162,7 +162,7 @@ class Pass {
         pool_(pool),
         random_(random),
         options_(options),
-        deadline_(clock.monotonic_now() + config.poll.timeout) {}
+        deadline_(clock.monotonic_now() + options.retry_deadline.value_or(config.poll.timeout)) {}
 
   ReconcileReport run(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
                       state::State& state);
@@ -187,7 +187,13 @@ class Pass {
   bool sleep(Duration delay);
   bool stopping() const { return options_.stop != nullptr && options_.stop->requested(); }
   std::string giving_up() const {
-    return stopping() ? "not retried: apig-certd is stopping" : "giving up after poll.timeout";
+    if (stopping()) {
+      return "not retried: apig-certd is stopping";
+    }
+    return options_.retry_deadline
+               ? "giving up for this pass after " + format_duration(*options_.retry_deadline) +
+                     " (retried on the backoff schedule)"
+               : "giving up after poll.timeout";
   }
   void count(bool write) {
     ++requests_;

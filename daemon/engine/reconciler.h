@@ -6,6 +6,7 @@
 // record every outcome in the state. The caller holds the state lock and saves the state.
 
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct ReconcileOptions {
   // The daemon's shutdown: once requested, backoff and poll sleeps end at once and no new
   // request is started (requests in flight finish). Null: never stopped.
   StopSignal* stop = nullptr;
+  // How long the pass keeps retrying transient failures (default poll.timeout). The daemon
+  // keeps its passes short and retries on its own schedule (next_attempt) instead.
+  std::optional<Duration> retry_deadline;
 };
 
 // What happened to one target, as the user sees it.

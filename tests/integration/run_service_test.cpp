@@ -215,7 +215,11 @@ TEST_F(RunServiceTest, IdleDaemonWithFiftyBindingsMakesNoRequestAndUsesNoCpu) {
   log_level_ = "info";
   start_daemon();
   wait_ready();
-  std::this_thread::sleep_for(milliseconds(500));  // the STATUS= after the first pass
+  // Quiet means: every target bound and its CNAME resolved (the polls after the binds are
+  // over). Slow builds (sanitizers) take a while to get there.
+  ASSERT_TRUE(notify_->wait_for("50 targets: 50 in sync", milliseconds(60'000)))
+      << daemon_->stderr_text();
+  std::this_thread::sleep_for(milliseconds(300));
   clear_requests();
   const long before = cpu_ticks(daemon_->pid());
   std::this_thread::sleep_for(milliseconds(10'000));

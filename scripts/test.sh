@@ -10,7 +10,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${BUILD_DIR:-$root/build}
+build_dir=$(realpath -m "${BUILD_DIR:-$root/build}")
 build_type=${BUILD_TYPE:-RelWithDebInfo}
 sanitize=${SANITIZE:-}
 jobs=${JOBS:-$(nproc)}

@@ -13,13 +13,10 @@
 
 #include "daemon/app/main_command.h"
 #include "daemon/http/curl_transport.h"
+#include "daemon/sys/signal_fd.h"
 
 int main(int argc, char** argv) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
+  const sigset_t signals = apig_certd::sys::daemon_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const apig_certd::http::CurlGlobal curl_global;

@@ -67,7 +67,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::filesystem::path config_file
     return fail(std::move(store.error()));
   }
   Result<sys::EventLoop> loop = sys::EventLoop::create();
-  Result<sys::SignalFd> signals = sys::SignalFd::create({SIGTERM, SIGINT, SIGHUP});
+  Result<sys::SignalFd> signals = sys::SignalFd::create(sys::daemon_signals());
   Result<sys::EventFd> pass_done = sys::EventFd::create();
   Result<sys::TimerFd> wake = sys::TimerFd::monotonic();
   Result<sys::TimerFd> watchdog = sys::TimerFd::monotonic();

@@ -5,7 +5,6 @@
 
 #include "daemon/app/main_command.h"
 
-#include <csignal>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -22,6 +21,7 @@
 #include "daemon/app/sync_command.h"
 #include "daemon/app/version_command.h"
 #include "daemon/core/environment.h"
+#include "daemon/sys/signal_fd.h"
 
 namespace apig_certd::app {
 
@@ -42,11 +42,7 @@ int main_command(int argc, char** argv) {
     // main() blocked these for the daemon's signalfd; every other command is an ordinary
     // program that SIGTERM and Ctrl-C must stop (the state file is written atomically, and
     // a write whose answer was lost is re-read before it is ever sent again).
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
+    const sigset_t signals = sys::daemon_signals();
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   }
   switch (line->command) {

@@ -8,13 +8,26 @@
 
 namespace apig_certd::sys {
 
+sigset_t daemon_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int signal : {SIGTERM, SIGINT, SIGHUP}) {
+    sigaddset(&set, signal);
+  }
+  return set;
+}
+
 Result<SignalFd> SignalFd::create(std::initializer_list<int> signals) {
   sigset_t set;
   sigemptyset(&set);
   for (const int signal : signals) {
     sigaddset(&set, signal);
   }
-  UniqueFd fd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+  return create(set);
+}
+
+Result<SignalFd> SignalFd::create(const sigset_t& signals) {
+  UniqueFd fd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
   if (fd.get() < 0) {
     return fail(Error::from_errno("signalfd", errno));
   }

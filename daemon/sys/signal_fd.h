@@ -4,6 +4,7 @@
 // a signalfd(2) on the loop thread: no handlers, no volatile flags. The signals must already
 // be blocked in every thread (main() blocks them first thing).
 
+#include <csignal>
 #include <initializer_list>
 
 #include "daemon/core/result.h"
@@ -11,9 +12,14 @@
 
 namespace apig_certd::sys {
 
+// The signals the daemon takes over: SIGTERM and SIGINT (stop), SIGHUP (reload). main()
+// blocks them in every thread; commands other than `run` unblock them again.
+sigset_t daemon_signals();
+
 class SignalFd {
  public:
   static Result<SignalFd> create(std::initializer_list<int> signals);
+  static Result<SignalFd> create(const sigset_t& signals);
 
   int fd() const { return fd_.get(); }
 

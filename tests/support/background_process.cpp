@@ -72,12 +72,10 @@ void BackgroundProcess::drain() {
       if (fds[i].fd < 0 || fds[i].revents == 0) {
         continue;
       }
-      std::array<char, 4096> buffer{};
-      const ssize_t got = ::read(fds[i].fd, buffer.data(), buffer.size());
-      if (got > 0) {
+      if (const std::optional<std::string> bytes = read_available(fds[i].fd)) {
         const std::lock_guard lock(output_mutex_);
-        sinks[i]->append(buffer.data(), static_cast<std::size_t>(got));
-      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        sinks[i]->append(*bytes);
+      } else {
         fds[i].fd = -1;  // closed in the destructor
         --open_count;
       }

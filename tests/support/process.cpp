@@ -45,11 +45,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
       if (fds[i].fd < 0 || fds[i].revents == 0) {
         continue;
       }
-      std::array<char, 4096> buffer{};
-      const ssize_t got = ::read(fds[i].fd, buffer.data(), buffer.size());
-      if (got > 0) {
-        sinks[i]->append(buffer.data(), static_cast<std::size_t>(got));
-      } else if (got == 0 || errno != EINTR) {
+      if (const std::optional<std::string> bytes = read_available(fds[i].fd)) {
+        sinks[i]->append(*bytes);
+      } else {
         ::close(fds[i].fd);
         fds[i].fd = -1;
         --open_count;

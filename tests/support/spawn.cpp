@@ -42,6 +42,18 @@ std::vector<char*> as_pointers(std::vector<std::string>& strings) {
 
 }  // namespace
 
+std::optional<std::string> read_available(int fd) {
+  std::array<char, 4096> buffer{};
+  const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+  if (got > 0) {
+    return std::string(buffer.data(), static_cast<std::size_t>(got));
+  }
+  if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+    return std::string();
+  }
+  return std::nullopt;
+}
+
 SpawnedChild spawn_with_pipes(const std::vector<std::string>& argv,
                               const std::map<std::string, std::string>& environment_changes) {
   SpawnedChild child;

@@ -6,6 +6,7 @@
 // Shared by run_process (run to completion) and BackgroundProcess (long-running children).
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct SpawnedChild {
   int err_fd = -1;
   std::string error;
 };
+
+// One read(2) of what a child wrote on a pipe: the bytes (empty after EINTR/EAGAIN), or
+// nullopt at end of file or on an error, when the caller stops reading that pipe.
+std::optional<std::string> read_available(int fd);
 
 SpawnedChild spawn_with_pipes(const std::vector<std::string>& argv,
                               const std::map<std::string, std::string>& environment_changes);

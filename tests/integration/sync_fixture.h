@@ -224,6 +224,12 @@ class SyncTest : public ::testing::Test {
     ASSERT_EQ(result->status, 201) << result->body;
   }
 
+  void clear_faults() const {
+    const auto result = admin()->Delete("/__admin/faults");
+    ASSERT_TRUE(result);
+    ASSERT_LT(result->status, 300) << result->body;
+  }
+
   void set_second_bind(const std::string& behaviour) const {
     const auto result = admin()->Post(
         "/__admin/config", nlohmann::json{{"second_bind", behaviour}}.dump(), "application/json");

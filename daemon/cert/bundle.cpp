@@ -42,6 +42,7 @@
 
 #include "daemon/cert/openssl_error.h"
 #include "daemon/cert/openssl_ptr.h"
+#include "daemon/core/in_quotes.h"
 #include "daemon/core/scope_exit.h"
 
 namespace apig_certd::cert {
@@ -59,16 +60,12 @@ const unsigned char* as_bytes(const char* chars) {
   return reinterpret_cast<const unsigned char*>(chars);
 }
 
-std::string quoted(const std::filesystem::path& path) {
-  return "'" + path.string() + "'";
-}
-
 std::string certificate_file(const BundlePaths& paths) {
-  return "certificate file " + quoted(paths.cert);
+  return "certificate file " + in_quotes(paths.cert);
 }
 
 std::string key_file(const BundlePaths& paths) {
-  return "key file " + quoted(paths.key);
+  return "key file " + in_quotes(paths.key);
 }
 
 // A file's bytes (wiped when done with) and its mode, as read through any symlinks.
@@ -78,7 +75,7 @@ struct FileContent {
 };
 
 Result<FileContent> read_whole_file(const std::filesystem::path& path, std::string_view role) {
-  const std::string what = std::string(role) + " " + quoted(path);
+  const std::string what = std::string(role) + " " + in_quotes(path);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     const int errnum = errno;
@@ -254,6 +251,13 @@ Result<std::vector<X509Ptr>> parse_certificates(std::string_view text, const Bun
   auto blocks = read_pem_blocks(text, what);
   if (!blocks) {
     return fail(std::move(blocks.error()));
+  }
+  if (blocks->size() > kMaxChainCertificates) {
+    return fail(ErrorCode::InvalidArgument,
+                what + " holds " + std::to_string(blocks->size()) + " PEM blocks, more than the " +
+                    std::to_string(kMaxChainCertificates) +
+                    " certificates a chain can reasonably have (leaf and intermediates); point "
+                    "'cert' at the fullchain.pem your ACME client wrote, not a CA bundle");
   }
   std::vector<X509Ptr> certificates;
   for (std::size_t index = 0; index < blocks->size(); ++index) {

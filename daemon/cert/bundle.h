@@ -56,6 +56,10 @@ struct ChainLink {
 // The largest certificate or key file load_bundle() reads: 1 MiB.
 inline constexpr std::size_t kMaxBundleFileSize = std::size_t{1} << 20U;
 
+// The most certificates a certificate file may hold: a leaf and its intermediates are 2-4; more
+// than 10 means the path names a CA bundle or a concatenation of several renewals.
+inline constexpr std::size_t kMaxChainCertificates = 10;
+
 class Bundle {
  public:
   // Same as load_bundle(paths).

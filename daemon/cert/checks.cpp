@@ -23,13 +23,11 @@
 #include <ctime>
 #include <string>
 
+#include "daemon/core/in_quotes.h"
+
 namespace apig_certd::cert {
 
 namespace {
-
-std::string quoted(const std::filesystem::path& path) {
-  return "'" + path.string() + "'";
-}
 
 // "2038-01-19T03:14:07Z".
 std::string format_utc(SystemTime time) {
@@ -49,7 +47,7 @@ std::string leaf_description(const Bundle& bundle) {
   if (!bundle.common_name().empty()) {
     text += " for '" + bundle.common_name() + "'";
   }
-  return text + " in " + quoted(bundle.paths().cert);
+  return text + " in " + in_quotes(bundle.paths().cert);
 }
 
 char lower_ascii(char c) {
@@ -117,11 +115,11 @@ void add_key_problems(const Bundle& bundle, std::vector<Problem>& problems) {
 }
 
 void add_chain_problems(const Bundle& bundle, std::vector<Problem>& problems) {
-  const std::string where = quoted(bundle.paths().cert);
+  const std::string where = in_quotes(bundle.paths().cert);
   if (!bundle.key_matches_leaf()) {
     problems.push_back(
         {Severity::Error, "APIG.2101",
-         "the private key in " + quoted(bundle.paths().key) +
+         "the private key in " + in_quotes(bundle.paths().key) +
              " does not belong to any certificate in " + where +
              "; point both paths at the same lineage (a renewal caught half-way resolves "
              "itself on the next attempt)"});
@@ -206,7 +204,7 @@ std::vector<Problem> check_bundle(const Bundle& bundle, SystemTime now) {
 }
 
 std::optional<Problem> check_domain(const Bundle& bundle, std::string_view domain) {
-  const std::string where = quoted(bundle.paths().cert);
+  const std::string where = in_quotes(bundle.paths().cert);
   if (domain.empty()) {
     return Problem{Severity::Error, "",
                    "the target domain is empty; set 'domain' in the binding's target"};

@@ -49,10 +49,6 @@ long utc_day(SystemTime time) {
   return days_until(SystemTime(), time);
 }
 
-std::string target_label(const settings::TargetSettings& target) {
-  return target.domain.empty() ? "domain_id " + target.domain_id : target.domain;
-}
-
 bool created_by_us(const state::TargetState* state, std::string_view ssl_id) {
   if (state == nullptr || ssl_id.empty()) {
     return false;
@@ -298,6 +294,10 @@ std::vector<TargetPlan> plan(const PlanInput& input) {
     plans.push_back(decide(target, input));
   }
   return plans;
+}
+
+std::string target_label(const settings::TargetSettings& target) {
+  return target.domain.empty() ? "domain_id " + target.domain_id : target.domain;
 }
 
 }  // namespace apig_certd::engine

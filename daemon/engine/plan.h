@@ -76,6 +76,9 @@ struct PlanInput {
 
 std::vector<TargetPlan> plan(const PlanInput& input);
 
+// How messages name a target: its domain, or "domain_id ID" when only the id is configured.
+std::string target_label(const settings::TargetSettings& target);
+
 // True when `name` was made by make_certificate_name() with the same prefix as `desired`
 // (both end in "_YYYYMMDD_hhhhhhhh").
 bool same_name_prefix(std::string_view name, std::string_view desired);

@@ -111,10 +111,6 @@ std::optional<Duration> retry_after(const Error& error) {
   return std::chrono::seconds(std::stol(*value));
 }
 
-std::string target_label(const settings::TargetSettings& target) {
-  return target.domain.empty() ? "domain_id " + target.domain_id : target.domain;
-}
-
 const apig::UrlDomain* find_domain(const apig::Group& group,
                                    const settings::TargetSettings& target) {
   return target.domain_id.empty() ? group.find_domain_by_name(target.domain)

@@ -17,6 +17,7 @@
 
 #include <sys/stat.h>
 
+#include "daemon/core/in_quotes.h"
 #include "daemon/settings/loader_parts.h"
 #include "daemon/settings/validation.h"
 
@@ -63,10 +64,6 @@ constexpr SecretSpec kToken{"token_file", "APIG_CERTD_TOKEN", "token", "token"};
 constexpr SecretSpec kPassword{"password_file", "APIG_CERTD_PASSWORD", "password", "password"};
 
 enum class Requirement { Required, Optional };
-
-std::string in_quotes(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
 
 std::optional<SecretSource> from_config_file(const toml::table& table, const SecretSpec& spec,
                                              LoadContext& context) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "daemon/core/in_quotes.h"
 #include "daemon/settings/loader_parts.h"
 #include "daemon/settings/validation.h"
 
@@ -35,10 +36,6 @@ struct Seen {
   };
   std::map<std::string, Owner, std::less<>> targets;
 };
-
-std::string in_quotes(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
 
 void read_name(const toml::table& table, BindingSettings& binding, Diagnostics& diagnostics) {
   if (table.get("name") == nullptr) {
@@ -300,6 +297,14 @@ void read_bindings(const toml::table& root, LoadContext& context, Settings& sett
   }
   const toml::array* array = read_array_of_tables(root, "binding", "[[binding]]", diagnostics);
   if (array == nullptr) {
+    return;
+  }
+  if (array->size() > kMaxBindings) {
+    diagnostics.error(location_of(*array, diagnostics),
+                      "the config has " + std::to_string(array->size()) +
+                          " [[binding]] entries, more than the " + std::to_string(kMaxBindings) +
+                          " one apig-certd manages; split them over several configs and "
+                          "daemons (each with its own state_dir)");
     return;
   }
   Seen seen;

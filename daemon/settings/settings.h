@@ -138,6 +138,9 @@ struct NotifySettings {
   SourceLocation location;
 };
 
+// The most [[binding]] entries one config may have.
+inline constexpr std::size_t kMaxBindings = 10'000;
+
 struct Settings {
   std::filesystem::path source_file;
   DaemonSettings daemon;
@@ -145,7 +148,7 @@ struct Settings {
   AuthSettings auth;
   PollSettings poll;
   RetrySettings retry;
-  std::vector<BindingSettings> bindings;
+  std::vector<BindingSettings> bindings;  // At most kMaxBindings.
   std::vector<NotifySettings> notify;
   // Non-fatal findings while loading (e.g. a group-readable secret file), one line each,
   // "file:line:column: what". The caller logs them.

@@ -28,7 +28,8 @@ namespace apig_certd::settings {
 
 namespace {
 
-constexpr std::size_t kMaxConfigSize = std::size_t{1} << 20;
+// 10,000 bindings with a target each are about 3 MiB of TOML.
+constexpr std::size_t kMaxConfigSize = std::size_t{16} << 20;
 
 constexpr std::array<Choice<LogLevel>, 5> kLogLevels{{
     {"trace", LogLevel::Trace},
@@ -404,7 +405,7 @@ Result<Settings> parse_settings(std::string_view text, const std::filesystem::pa
   const std::string name = file.string();
   if (text.size() > kMaxConfigSize) {
     return fail(ErrorCode::InvalidArgument,
-                name + ": the config is larger than 1 MiB; expected a TOML config file");
+                name + ": the config is larger than 16 MiB; expected a TOML config file");
   }
   toml::table root;
   try {

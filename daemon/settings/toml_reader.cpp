@@ -11,6 +11,7 @@
 
 #include <limits>
 
+#include "daemon/core/in_quotes.h"
 #include "daemon/settings/validation.h"
 
 namespace apig_certd::settings {
@@ -22,10 +23,6 @@ SourceLocation from_region(const toml::source_region& region, const Diagnostics&
     return diagnostics.whole_file();
   }
   return diagnostics.at(static_cast<int>(region.begin.line), static_cast<int>(region.begin.column));
-}
-
-std::string in_quotes(std::string_view key) {
-  return "'" + std::string(key) + "'";
 }
 
 void wrong_type(const toml::node& node, std::string_view key, std::string_view expected,

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/core/in_quotes.h"
 #include "daemon/sys/atomic_file.h"
 
 namespace apig_certd::state {
@@ -43,10 +44,6 @@ constexpr int kMoveAsideAttempts = 100;
 constexpr mode_t kDirectoryMode = 0700;
 constexpr mode_t kParentMode = 0755;
 constexpr mode_t kFileMode = 0600;
-
-std::string quoted(const std::filesystem::path& path) {
-  return "'" + path.string() + "'";
-}
 
 // "20260102T030405Z".
 std::string compact_utc(SystemTime time) {
@@ -69,7 +66,7 @@ Result<bool> make_directory(const std::filesystem::path& path, mode_t mode) {
   if (error == EEXIST) {
     return false;
   }
-  return fail(Error::from_errno("mkdir", error).with_context("creating " + quoted(path)));
+  return fail(Error::from_errno("mkdir", error).with_context("creating " + in_quotes(path)));
 }
 
 // Whether `path` exists (lstat), for choosing a free name.
@@ -82,7 +79,7 @@ Result<bool> path_exists(const std::filesystem::path& path) {
   if (error == ENOENT) {
     return false;
   }
-  return fail(Error::from_errno("lstat", error).with_context("examining " + quoted(path)));
+  return fail(Error::from_errno("lstat", error).with_context("examining " + in_quotes(path)));
 }
 
 }  // namespace
@@ -103,7 +100,7 @@ StateStore::StateStore(std::filesystem::path directory, const Clock& clock)
     : directory_(std::move(directory)), clock_(&clock) {}
 
 Result<StateStore> StateStore::open(const std::filesystem::path& state_dir, const Clock& clock) {
-  const std::string context = "opening the state directory " + quoted(state_dir);
+  const std::string context = "opening the state directory " + in_quotes(state_dir);
   if (state_dir.empty()) {
     return fail(Error(ErrorCode::InvalidArgument, "empty path").with_context(context));
   }
@@ -157,7 +154,7 @@ Result<LoadedState> StateStore::load() {
       loaded.state = std::move(*parsed);
       return loaded;
     }
-    problem = std::move(parsed.error()).with_context("reading " + quoted(file));
+    problem = std::move(parsed.error()).with_context("reading " + in_quotes(file));
   } else {
     if (text.error().errnum() == ENOENT) {
       return loaded;
@@ -184,8 +181,8 @@ Result<LoadedState> StateStore::load() {
     if (::rename(file.c_str(), aside.c_str()) != 0) {
       const int error = errno;
       return fail(Error::from_errno("rename", error)
-                      .with_context("moving " + quoted(file) + " aside to " + quoted(aside) + " (" +
-                                    problem.to_string() + ")"));
+                      .with_context("moving " + in_quotes(file) + " aside to " + in_quotes(aside) +
+                                    " (" + problem.to_string() + ")"));
     }
     loaded.moved_aside = std::move(aside);
     loaded.problem = problem.to_string();

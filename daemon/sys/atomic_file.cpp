@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/core/in_quotes.h"
 #include "daemon/core/scope_exit.h"
 #include "daemon/sys/unique_fd.h"
 
@@ -38,10 +39,6 @@ namespace {
 constexpr int kTempNameAttempts = 8;
 // Read chunk for read_small_file().
 constexpr std::size_t kReadChunk = 16UL * 1024;
-
-std::string quoted(const std::filesystem::path& path) {
-  return "'" + path.string() + "'";
-}
 
 // Eight random bytes as hex. getrandom(2) with GRND_NONBLOCK never blocks after early boot;
 // should it fail, the monotonic clock is unique enough because O_EXCL catches collisions.
@@ -89,7 +86,7 @@ Result<void> write_all(int fd, std::string_view content) {
 
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content,
                                    mode_t mode) {
-  const std::string context = "writing " + quoted(path);
+  const std::string context = "writing " + in_quotes(path);
   const std::filesystem::path directory = directory_of(path);
   const std::string prefix =
       "." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-";
@@ -104,7 +101,7 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
       const int error = errno;
       if (error != EEXIST || attempt + 1 == kTempNameAttempts) {
         return fail(Error::from_errno("open", error)
-                        .with_context("creating temp file " + quoted(temp))
+                        .with_context("creating temp file " + in_quotes(temp))
                         .with_context(context));
       }
     }
@@ -139,7 +136,7 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
 }
 
 Result<void> sync_directory(const std::filesystem::path& directory) {
-  const std::string context = "syncing directory " + quoted(directory);
+  const std::string context = "syncing directory " + in_quotes(directory);
   const UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) {
     const int error = errno;
@@ -157,7 +154,7 @@ Result<void> sync_directory(const std::filesystem::path& directory) {
 }
 
 Result<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_bytes) {
-  const std::string context = "reading " + quoted(path);
+  const std::string context = "reading " + in_quotes(path);
   // O_NONBLOCK so that a FIFO planted at the path cannot block the open; it has no effect on
   // regular files.
   const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));

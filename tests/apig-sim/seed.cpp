@@ -92,7 +92,7 @@ class Reader {
   std::string path_;
 };
 
-Error invalid(const std::string& path, std::string_view what) {
+Error invalid_seed(const std::string& path, std::string_view what) {
   return Error(ErrorCode::InvalidArgument, path + ": " + std::string(what));
 }
 
@@ -101,7 +101,7 @@ Result<SystemTime> parse_iso8601(const std::string& text, const std::string& pat
   std::istringstream stream(text);
   stream >> std::get_time(&parts, "%Y-%m-%dT%H:%M:%SZ");
   if (stream.fail()) {
-    return fail(invalid(path, "expected a UTC time like 2030-01-31T12:00:00Z"));
+    return fail(invalid_seed(path, "expected a UTC time like 2030-01-31T12:00:00Z"));
   }
   return std::chrono::system_clock::from_time_t(timegm(&parts));
 }
@@ -115,11 +115,11 @@ Result<Credentials> parse_credentials(const Reader& root) {
   const auto tokens = section->value().find("tokens");
   if (tokens != section->value().end()) {
     if (!tokens->is_array()) {
-      return fail(invalid(section->child_path("tokens"), "expected an array of strings"));
+      return fail(invalid_seed(section->child_path("tokens"), "expected an array of strings"));
     }
     for (const json& token : *tokens) {
       if (!token.is_string() || token.get<std::string>().empty()) {
-        return fail(invalid(section->child_path("tokens"), "expected non-empty strings"));
+        return fail(invalid_seed(section->child_path("tokens"), "expected non-empty strings"));
       }
       credentials.tokens.emplace_back(token.get<std::string>());
     }
@@ -133,7 +133,7 @@ Result<Credentials> parse_credentials(const Reader& root) {
     auto secret_key = pair.string("sk", std::nullopt);
     auto security_token = pair.string("security_token", std::string());
     if (!access_key || !secret_key || !security_token) {
-      return fail(invalid(pair.path(), "expected {ak, sk, security_token?} strings"));
+      return fail(invalid_seed(pair.path(), "expected {ak, sk, security_token?} strings"));
     }
     AkSkCredential credential{*access_key, Secret(std::move(*secret_key)), std::nullopt};
     if (!security_token->empty()) {
@@ -147,7 +147,8 @@ Result<Credentials> parse_credentials(const Reader& root) {
   }
   auto lifetime = iam->integer("token_lifetime_seconds", 86400);
   if (!lifetime || *lifetime <= 0) {
-    return fail(invalid(iam->child_path("token_lifetime_seconds"), "expected a positive integer"));
+    return fail(
+        invalid_seed(iam->child_path("token_lifetime_seconds"), "expected a positive integer"));
   }
   credentials.token_lifetime = std::chrono::seconds(*lifetime);
   auto users = iam->array("users");
@@ -159,7 +160,7 @@ Result<Credentials> parse_credentials(const Reader& root) {
     auto name = user.string("user", std::nullopt);
     auto password = user.string("password", std::nullopt);
     if (!domain || !name || !password) {
-      return fail(invalid(user.path(), "expected {domain, user, password} strings"));
+      return fail(invalid_seed(user.path(), "expected {domain, user, password} strings"));
     }
     credentials.iam_users.push_back({*domain, *name, Secret(std::move(*password))});
   }
@@ -175,9 +176,9 @@ Result<Certificate> parse_certificate(const Reader& entry, SystemTime now) {
   auto type = entry.string("type", std::string("global"));
   auto instance_id = entry.string("instance_id", std::string("common"));
   if (!id || !name || !content || !not_after || !algorithm || !type || !instance_id) {
-    return fail(invalid(entry.path(),
-                        "expected {id, name, cert_content?, not_after?, san?, "
-                        "algorithm_type?, type?, instance_id?} strings"));
+    return fail(invalid_seed(entry.path(),
+                             "expected {id, name, cert_content?, not_after?, san?, "
+                             "algorithm_type?, type?, instance_id?} strings"));
   }
   Certificate certificate;
   certificate.id = *id;
@@ -190,7 +191,7 @@ Result<Certificate> parse_certificate(const Reader& entry, SystemTime now) {
   if (!content->empty()) {
     auto facts = describe_certificate(*content);
     if (!facts) {
-      return fail(invalid(entry.child_path("cert_content"), facts.error().message()));
+      return fail(invalid_seed(entry.child_path("cert_content"), facts.error().message()));
     }
     certificate.facts = std::move(*facts);
     return certificate;
@@ -223,11 +224,11 @@ Result<std::vector<int>> parse_cname_sequence(const Reader& entry) {
   }
   const std::string path = entry.child_path("cname_sequence");
   if (!found->is_array()) {
-    return fail(invalid(path, "expected an array of statuses 1..4"));
+    return fail(invalid_seed(path, "expected an array of statuses 1..4"));
   }
   for (const json& status : *found) {
     if (!status.is_number_integer() || status.get<int>() < 1 || status.get<int>() > 4) {
-      return fail(invalid(path, "expected statuses 1..4"));
+      return fail(invalid_seed(path, "expected statuses 1..4"));
     }
     sequence.push_back(status.get<int>());
   }
@@ -241,16 +242,16 @@ Result<Domain> parse_domain(const Reader& entry, const Model& model) {
   auto min_ssl_version = entry.string("min_ssl_version", std::string("TLSv1.1"));
   auto status = entry.integer("cname_status", 3);
   if (!id || !name || !certificate || !min_ssl_version || !status) {
-    return fail(invalid(entry.path(),
-                        "expected {id?, domain, cname_status?, cname_sequence?, "
-                        "min_ssl_version?, certificate_id?}"));
+    return fail(invalid_seed(entry.path(),
+                             "expected {id?, domain, cname_status?, cname_sequence?, "
+                             "min_ssl_version?, certificate_id?}"));
   }
   if (*status < 1 || *status > 4) {
-    return fail(invalid(entry.child_path("cname_status"), "expected 1..4"));
+    return fail(invalid_seed(entry.child_path("cname_status"), "expected 1..4"));
   }
   if (!certificate->empty() && model.find_certificate(*certificate) == nullptr) {
     return fail(
-        invalid(entry.child_path("certificate_id"), "no such certificate in certificates[]"));
+        invalid_seed(entry.child_path("certificate_id"), "no such certificate in certificates[]"));
   }
   auto sequence = parse_cname_sequence(entry);
   if (!sequence) {
@@ -271,7 +272,7 @@ Result<Group> parse_group(const Reader& entry, const Model& model, SystemTime no
   auto sl_domain = entry.string("sl_domain", std::string());
   auto domains = entry.array("domains");
   if (!id || !name || !sl_domain || !domains) {
-    return fail(invalid(entry.path(), "expected {id, name, sl_domain?, domains?}"));
+    return fail(invalid_seed(entry.path(), "expected {id, name, sl_domain?, domains?}"));
   }
   Group group{.id = *id, .name = *name, .sl_domain = *sl_domain, .registered = now, .domains = {}};
   if (group.sl_domain.empty()) {
@@ -291,7 +292,7 @@ Result<Instance> parse_instance(const Reader& entry, const Model& model, SystemT
   auto id = entry.string("id", std::nullopt);
   auto groups = entry.array("groups");
   if (!id || !groups) {
-    return fail(invalid(entry.path(), "expected {id, groups}"));
+    return fail(invalid_seed(entry.path(), "expected {id, groups}"));
   }
   Instance instance{*id, {}};
   for (const Reader& group_entry : *groups) {
@@ -344,13 +345,13 @@ Result<Seed> parse_seed(std::string_view json_text, SystemTime now) {
   auto region = root.string("region", std::string("cn-north-4"));
   auto second_bind = root.string("second_bind", std::string("replace"));
   if (!project_id || !region || !second_bind) {
-    return fail(invalid("(root)", "expected {project_id, region?, second_bind?} strings"));
+    return fail(invalid_seed("(root)", "expected {project_id, region?, second_bind?} strings"));
   }
   seed.model.project_id = *project_id;
   seed.model.region = *region;
   const auto mode = parse_second_bind(*second_bind);
   if (!mode) {
-    return fail(invalid("second_bind", "expected \"replace\" or \"refuse\""));
+    return fail(invalid_seed("second_bind", "expected \"replace\" or \"refuse\""));
   }
   seed.model.second_bind = *mode;
   if (auto account = parse_account(root, seed.model, now); !account) {

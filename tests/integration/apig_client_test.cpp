@@ -23,7 +23,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::apig_client_test {
 namespace {
 
 using nlohmann::json;
@@ -485,4 +485,4 @@ TEST_F(ApigClientTest, SecondBindRefusedWith2051) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::apig_client_test

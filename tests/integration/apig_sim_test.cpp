@@ -22,7 +22,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::apig_sim_test {
 namespace {
 
 using nlohmann::json;
@@ -568,4 +568,4 @@ TEST_F(ApigSimTest, StopsCleanlyOnSigterm) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::apig_sim_test

@@ -17,7 +17,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::check_command_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -425,4 +425,4 @@ TEST(VersionProcess, NamesEveryLibrary) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::check_command_test

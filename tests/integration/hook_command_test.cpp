@@ -4,7 +4,7 @@
 
 #include "tests/integration/sync_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::hook_command_test {
 namespace {
 
 using nlohmann::json;
@@ -146,4 +146,4 @@ TEST_F(HookTest, ClientThatCannotBeToldIsAUsageError) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::hook_command_test

@@ -4,7 +4,7 @@
 
 #include "tests/integration/run_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::metrics_test {
 namespace {
 
 using nlohmann::json;
@@ -108,4 +108,4 @@ TEST_F(MetricsTest, DaemonRewritesItAfterEachPass) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::metrics_test

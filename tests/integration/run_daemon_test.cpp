@@ -7,7 +7,7 @@
 
 #include "tests/integration/run_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::run_daemon_test {
 namespace {
 
 using nlohmann::json;
@@ -272,4 +272,4 @@ TEST_F(RunDaemonTest, DirectoryThatDoesNotExistYetIsWatchedFromItsParent) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::run_daemon_test

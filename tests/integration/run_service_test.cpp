@@ -8,7 +8,7 @@
 
 #include "tests/integration/run_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::run_service_test {
 namespace {
 
 using nlohmann::json;
@@ -234,4 +234,4 @@ TEST_F(RunServiceTest, IdleDaemonWithFiftyBindingsMakesNoRequestAndUsesNoCpu) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::run_service_test

@@ -7,7 +7,7 @@
 
 #include "tests/integration/sync_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::status_command_test {
 namespace {
 
 using nlohmann::json;
@@ -133,4 +133,4 @@ TEST_F(StatusTest, CorruptStateIsReportedNotMoved) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::status_command_test

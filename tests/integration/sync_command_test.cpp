@@ -19,7 +19,7 @@
 
 #include "tests/integration/sync_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::sync_command_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -610,4 +610,4 @@ TEST_F(SyncTest, HundredTargetsMeasured) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::sync_command_test

@@ -14,7 +14,7 @@
 
 #include "tests/integration/sync_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::sync_faults_test {
 namespace {
 
 using nlohmann::json;
@@ -330,4 +330,4 @@ TEST_F(SyncFaultsTest, TransientErrorsUntilTheDeadlineFail) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::sync_faults_test

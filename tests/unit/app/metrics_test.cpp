@@ -8,7 +8,7 @@ namespace {
 using std::chrono::hours;
 using std::chrono::seconds;
 
-const SystemTime kNow = SystemTime(seconds(1'800'000'000));
+const SystemTime kMetricsNow = SystemTime(seconds(1'800'000'000));
 
 state::State two_targets() {
   state::State state;
@@ -17,20 +17,20 @@ state::State two_targets() {
   www.instance_id = "i1";
   www.group_id = "g1";
   www.domain = "www.example.com";
-  www.disk_not_after = kNow + hours(24 * 60);
-  www.bound_not_after = kNow + hours(24 * 60);
+  www.disk_not_after = kMetricsNow + hours(24 * 60);
+  www.bound_not_after = kMetricsNow + hours(24 * 60);
   www.last_result = "in_sync";
   www.cname_status = 3;
   www.bind_successes = 2;
   www.bind_failures = 1;
-  www.last_success = kNow;
+  www.last_success = kMetricsNow;
   state.targets["www/i1/g1/www.example.com"] = www;
   state::TargetState odd;
   odd.binding = "odd \"name\"\\";
   odd.instance_id = "i1";
   odd.group_id = "g2";
   odd.domain_id = "d9";
-  odd.disk_not_after = kNow + hours(24 * 3);
+  odd.disk_not_after = kMetricsNow + hours(24 * 3);
   odd.last_result = "failed";
   odd.consecutive_failures = 4;
   state.targets["odd/i1/g2/id:d9"] = odd;
@@ -40,7 +40,7 @@ state::State two_targets() {
 TEST(Metrics, RendersEveryTargetWithLabelsAndValues) {
   settings::Settings config;
   config.daemon.renew_warning = hours(24 * 21);
-  const std::string text = render_metrics(config, two_targets(), true, kNow);
+  const std::string text = render_metrics(config, two_targets(), true, kMetricsNow);
   const std::string www =
       R"({binding="www",domain="www.example.com",instance_id="i1",group_id="g1"})";
   EXPECT_NE(text.find("apig_certd_up 1\n"), std::string::npos) << text;
@@ -63,7 +63,7 @@ TEST(Metrics, RendersEveryTargetWithLabelsAndValues) {
 }
 
 TEST(Metrics, UpIsZeroWhenApigWasUnreadable) {
-  const std::string text = render_metrics(settings::Settings{}, {}, false, kNow);
+  const std::string text = render_metrics(settings::Settings{}, {}, false, kMetricsNow);
   EXPECT_NE(text.find("apig_certd_up 0\n"), std::string::npos) << text;
 }
 

@@ -263,6 +263,26 @@ TEST_F(CertBundleTest, FileOverOneMebibyteIsRefused) {
   EXPECT_TRUE(load(chain.fullchain() + fits, chain.key.pem()).has_value());
 }
 
+TEST_F(CertBundleTest, ChainOfMoreThanTenCertificatesIsRefused) {
+  const auto chain = make_chain({.sans = {"a.example.com"}});
+  // Leaf, intermediate and root repeated: 11 certificates, as when 'cert' names a CA bundle.
+  std::string eleven = chain.leaf;
+  for (int copy = 0; copy < 5; ++copy) {
+    eleven += chain.intermediate + chain.root;
+  }
+  const Error error = load_error(eleven, chain.key.pem());
+  EXPECT_EQ(error.code(), ErrorCode::InvalidArgument);
+  EXPECT_THAT(error.message(), HasSubstr("holds 11 PEM blocks, more than the 10"));
+  EXPECT_THAT(error.message(), HasSubstr("fullchain.pem"));
+
+  // Ten load (the chain checks then report the duplicates; that is not this limit's job).
+  std::string ten = chain.leaf + chain.intermediate;
+  for (int copy = 0; copy < 4; ++copy) {
+    ten += chain.intermediate + chain.root;
+  }
+  EXPECT_TRUE(load(ten, chain.key.pem()).has_value());
+}
+
 TEST_F(CertBundleTest, EmptyCertificateFileIsParseError) {
   const auto chain = make_chain({.sans = {"a.example.com"}});
   for (const std::string_view empty : {"", "\n  \n"}) {

@@ -5,8 +5,8 @@
 namespace apig_certd {
 namespace {
 
-SystemTime at(std::int64_t seconds) {
-  return SystemTime(std::chrono::seconds(seconds));
+SystemTime at(std::int64_t epoch_seconds) {
+  return SystemTime(std::chrono::seconds(epoch_seconds));
 }
 
 TEST(TimeFormat, Iso8601Utc) {

@@ -9,7 +9,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-const SystemTime kNow = SystemTime(hours(24 * 365 * 56));
+const SystemTime kScheduleNow = SystemTime(hours(24 * 365 * 56));
 
 settings::Settings two_bindings() {
   settings::Settings config;
@@ -31,7 +31,7 @@ state::TargetState target_of(const std::string& binding) {
   target.binding = binding;
   target.last_result = "in_sync";
   target.cname_status = 3;
-  target.disk_not_after = kNow + hours(24 * 60);
+  target.disk_not_after = kScheduleNow + hours(24 * 60);
   return target;
 }
 
@@ -45,9 +45,9 @@ struct Fixture {
     state.targets["b/i/g/b.example.com"] = target_of("b");
     input.settings = &config;
     input.state = &state;
-    input.now = kNow;
-    input.next_rescan = kNow + hours(1);
-    input.last_pass = {{"a", kNow - minutes(1)}, {"b", kNow - minutes(1)}};
+    input.now = kScheduleNow;
+    input.next_rescan = kScheduleNow + hours(1);
+    input.last_pass = {{"a", kScheduleNow - minutes(1)}, {"b", kScheduleNow - minutes(1)}};
   }
 };
 
@@ -57,13 +57,13 @@ TEST(Schedule, NothingDueSleepsUntilTheRescan) {
   EXPECT_TRUE(result.due.empty());
   EXPECT_FALSE(result.rescan);
   ASSERT_TRUE(result.next);
-  EXPECT_EQ(*result.next, kNow + hours(1));
+  EXPECT_EQ(*result.next, kScheduleNow + hours(1));
   EXPECT_EQ(result.next_reason, "rescan");
 }
 
 TEST(Schedule, RescanMakesEveryBindingDue) {
   Fixture f;
-  f.input.next_rescan = kNow;
+  f.input.next_rescan = kScheduleNow;
   const Schedule result = schedule(f.input);
   EXPECT_TRUE(result.rescan);
   EXPECT_EQ(result.due, (std::set<std::string>{"a", "b"}));
@@ -72,13 +72,13 @@ TEST(Schedule, RescanMakesEveryBindingDue) {
 
 TEST(Schedule, FileChangeIsDueOnlyAfterItsDebounce) {
   Fixture f;
-  f.input.file_changes = {{"a", kNow + seconds(2)}};
+  f.input.file_changes = {{"a", kScheduleNow + seconds(2)}};
   Schedule result = schedule(f.input);
   EXPECT_TRUE(result.due.empty());
-  EXPECT_EQ(*result.next, kNow + seconds(2));
+  EXPECT_EQ(*result.next, kScheduleNow + seconds(2));
   EXPECT_EQ(result.next_reason, "file change of 'a'");
 
-  f.input.now = kNow + seconds(2);
+  f.input.now = kScheduleNow + seconds(2);
   result = schedule(f.input);
   EXPECT_EQ(result.due, std::set<std::string>{"a"});
   EXPECT_EQ(result.files, std::set<std::string>{"a"});
@@ -86,17 +86,17 @@ TEST(Schedule, FileChangeIsDueOnlyAfterItsDebounce) {
 
 TEST(Schedule, FileChangesOfUnknownBindingsAreIgnored) {
   Fixture f;
-  f.input.file_changes = {{"gone", kNow - seconds(1)}};
+  f.input.file_changes = {{"gone", kScheduleNow - seconds(1)}};
   EXPECT_TRUE(schedule(f.input).due.empty());
 }
 
 TEST(Schedule, RetryIsDueAtNextAttempt) {
   Fixture f;
-  f.state.targets["b/i/g/b.example.com"].next_attempt = kNow + seconds(40);
+  f.state.targets["b/i/g/b.example.com"].next_attempt = kScheduleNow + seconds(40);
   Schedule result = schedule(f.input);
-  EXPECT_EQ(*result.next, kNow + seconds(40));
+  EXPECT_EQ(*result.next, kScheduleNow + seconds(40));
   EXPECT_EQ(result.next_reason, "retry of 'b'");
-  f.input.now = kNow + seconds(41);
+  f.input.now = kScheduleNow + seconds(41);
   result = schedule(f.input);
   EXPECT_EQ(result.due, std::set<std::string>{"b"});
 }
@@ -106,13 +106,13 @@ TEST(Schedule, ResolvingCnameIsPolledEveryIntervalUntilPollTimeout) {
   state::TargetState& a = f.state.targets["a/i/g/a.example.com"];
   a.cname_status = 2;
   a.last_result = "resolving";
-  a.bound_at = kNow - minutes(1);
-  f.input.last_pass["a"] = kNow - seconds(2);
+  a.bound_at = kScheduleNow - minutes(1);
+  f.input.last_pass["a"] = kScheduleNow - seconds(2);
   Schedule result = schedule(f.input);
-  EXPECT_EQ(*result.next, kNow + seconds(3));
+  EXPECT_EQ(*result.next, kScheduleNow + seconds(3));
   EXPECT_EQ(result.next_reason, "CNAME poll of 'a'");
 
-  a.bound_at = kNow - minutes(11);  // poll.timeout passed: only the rescan checks again
+  a.bound_at = kScheduleNow - minutes(11);  // poll.timeout passed: only the rescan checks again
   result = schedule(f.input);
   EXPECT_EQ(result.next_reason, "rescan");
 }
@@ -120,15 +120,15 @@ TEST(Schedule, ResolvingCnameIsPolledEveryIntervalUntilPollTimeout) {
 TEST(Schedule, ExpiryEdgesWakeTheDaemonOnce) {
   Fixture f;
   state::TargetState& a = f.state.targets["a/i/g/a.example.com"];
-  a.disk_not_after = kNow + hours(24 * 21) + minutes(30);  // enters renew_warning in 30 min
+  a.disk_not_after = kScheduleNow + hours(24 * 21) + minutes(30);  // enters renew_warning in 30 min
   Schedule result = schedule(f.input);
-  EXPECT_EQ(*result.next, kNow + minutes(30));
+  EXPECT_EQ(*result.next, kScheduleNow + minutes(30));
   EXPECT_EQ(result.next_reason, "renew_warning of 'a'");
 
   // After a pass past the edge, the next edge is the expiry itself (beyond the rescan here).
-  f.input.now = kNow + minutes(31);
-  f.input.last_pass["a"] = kNow + minutes(31);
-  f.input.next_rescan = kNow + hours(48 * 24);
+  f.input.now = kScheduleNow + minutes(31);
+  f.input.last_pass["a"] = kScheduleNow + minutes(31);
+  f.input.next_rescan = kScheduleNow + hours(48 * 24);
   result = schedule(f.input);
   EXPECT_TRUE(result.due.empty());
   EXPECT_EQ(*result.next, *a.disk_not_after);
@@ -139,14 +139,14 @@ TEST(Schedule, PendingFileChangeHoldsOtherReasonsUntilItsDebounceEnds) {
   Fixture f;
   state::TargetState& a = f.state.targets["a/i/g/a.example.com"];
   a.cname_status = 1;
-  a.bound_at = kNow - seconds(1);
-  f.input.last_pass["a"] = kNow - seconds(1);  // a CNAME poll is due now
-  f.input.next_rescan = kNow;                  // and the rescan
-  f.input.file_changes = {{"a", kNow + seconds(2)}};
+  a.bound_at = kScheduleNow - seconds(1);
+  f.input.last_pass["a"] = kScheduleNow - seconds(1);  // a CNAME poll is due now
+  f.input.next_rescan = kScheduleNow;                  // and the rescan
+  f.input.file_changes = {{"a", kScheduleNow + seconds(2)}};
   Schedule result = schedule(f.input);
   EXPECT_TRUE(result.rescan);
   EXPECT_EQ(result.due, std::set<std::string>{"b"});
-  f.input.now = kNow + seconds(2);
+  f.input.now = kScheduleNow + seconds(2);
   result = schedule(f.input);
   EXPECT_TRUE(result.due.contains("a"));
   EXPECT_TRUE(result.files.contains("a"));
@@ -155,17 +155,17 @@ TEST(Schedule, PendingFileChangeHoldsOtherReasonsUntilItsDebounceEnds) {
 TEST(Schedule, StateOfBindingsNoLongerConfiguredIsIgnored) {
   Fixture f;
   state::TargetState old = target_of("removed");
-  old.next_attempt = kNow - seconds(1);
+  old.next_attempt = kScheduleNow - seconds(1);
   f.state.targets["removed/i/g/x"] = old;
   EXPECT_TRUE(schedule(f.input).due.empty());
 }
 
 TEST(Schedule, EarliestDeadlineWins) {
   Fixture f;
-  f.state.targets["b/i/g/b.example.com"].next_attempt = kNow + seconds(40);
-  f.input.file_changes = {{"a", kNow + seconds(2)}};
+  f.state.targets["b/i/g/b.example.com"].next_attempt = kScheduleNow + seconds(40);
+  f.input.file_changes = {{"a", kScheduleNow + seconds(2)}};
   const Schedule result = schedule(f.input);
-  EXPECT_EQ(*result.next, kNow + seconds(2));
+  EXPECT_EQ(*result.next, kScheduleNow + seconds(2));
 }
 
 }  // namespace

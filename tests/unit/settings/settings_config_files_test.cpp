@@ -90,7 +90,7 @@ TEST(SettingsBadConfigs, ThereAreAtLeast35) {
   EXPECT_GE(bad_config_files().size(), 35U);
 }
 
-Environment aksk_environment() {
+Environment example_aksk_environment() {
   Environment environment;
   environment.set("APIG_CERTD_ACCESS_KEY", "AK-EXAMPLE");
   environment.set("APIG_CERTD_SECRET_KEY", "SK-EXAMPLE");
@@ -99,7 +99,7 @@ Environment aksk_environment() {
 
 TEST(SettingsGoodConfig, MinimalUsesTheDocumentedDefaults) {
   const std::filesystem::path file = configs_directory() / "good" / "minimal.toml";
-  const Result<Settings> loaded = load_settings(file, aksk_environment());
+  const Result<Settings> loaded = load_settings(file, example_aksk_environment());
   ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
   const Settings& settings = *loaded;
   EXPECT_EQ(settings.source_file, file);

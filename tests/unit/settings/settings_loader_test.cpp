@@ -284,12 +284,25 @@ TEST_F(SettingsLoaderTest, UnreadableConfigFileIsPermissionDenied) {
   EXPECT_NE(settings.error().to_string().find("'" + file.string() + "'"), std::string::npos);
 }
 
-TEST_F(SettingsLoaderTest, ConfigLargerThanOneMebibyteIsRefused) {
-  const std::string text = config("") + "#" + std::string(std::size_t{1} << 20, 'x') + "\n";
+TEST_F(SettingsLoaderTest, ConfigLargerThanSixteenMebibytesIsRefused) {
+  const std::string text = config("") + "#" + std::string(std::size_t{16} << 20, 'x') + "\n";
   const Result<Settings> settings = load(text, aksk_environment());
   ASSERT_FALSE(settings.has_value());
   EXPECT_EQ(settings.error().code(), ErrorCode::InvalidArgument);
   EXPECT_NE(settings.error().to_string().find("larger than"), std::string::npos);
+}
+
+TEST_F(SettingsLoaderTest, MoreThanTenThousandBindingsAreRefused) {
+  std::string bindings;
+  for (std::size_t index = 0; index < kMaxBindings; ++index) {  // plus config()'s own
+    bindings += "[[binding]]\nname = \"b" + std::to_string(index) +
+                "\"\nlineage = \"/etc/letsencrypt/live/b\"\n";
+  }
+  const Result<Settings> settings = load(config("") + bindings, aksk_environment());
+  ASSERT_FALSE(settings.has_value());
+  EXPECT_NE(settings.error().to_string().find("10001 [[binding]] entries, more than the 10000"),
+            std::string::npos)
+      << settings.error().to_string();
 }
 
 TEST_F(SettingsLoaderTest, ConfigDirectoryIsRefused) {

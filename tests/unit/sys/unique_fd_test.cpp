@@ -21,7 +21,7 @@ bool is_open(int fd) {
 }
 
 // A pipe's two ends, each owned by a UniqueFd.
-std::pair<UniqueFd, UniqueFd> make_pipe() {
+std::pair<UniqueFd, UniqueFd> make_fd_pipe() {
   std::array<int, 2> fds{-1, -1};
   EXPECT_EQ(::pipe2(fds.data(), O_CLOEXEC), 0);
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
@@ -44,7 +44,7 @@ TEST(UniqueFd, DefaultHoldsNothing) {
 TEST(UniqueFd, ClosesOnDestruction) {
   int raw = -1;
   {
-    auto [read_end, write_end] = make_pipe();
+    auto [read_end, write_end] = make_fd_pipe();
     raw = read_end.get();
     EXPECT_TRUE(read_end);
     EXPECT_TRUE(is_open(raw));
@@ -53,7 +53,7 @@ TEST(UniqueFd, ClosesOnDestruction) {
 }
 
 TEST(UniqueFd, MoveConstructionTransfersOwnership) {
-  auto [read_end, write_end] = make_pipe();
+  auto [read_end, write_end] = make_fd_pipe();
   const int raw = read_end.get();
   UniqueFd moved(std::move(read_end));
   EXPECT_EQ(moved.get(), raw);
@@ -62,8 +62,8 @@ TEST(UniqueFd, MoveConstructionTransfersOwnership) {
 }
 
 TEST(UniqueFd, MoveAssignmentClosesTheOldDescriptor) {
-  auto [first_read, first_write] = make_pipe();
-  auto [second_read, second_write] = make_pipe();
+  auto [first_read, first_write] = make_fd_pipe();
+  auto [second_read, second_write] = make_fd_pipe();
   const int first = first_read.get();
   const int second = second_read.get();
   first_read = std::move(second_read);
@@ -76,7 +76,7 @@ TEST(UniqueFd, MoveAssignmentClosesTheOldDescriptor) {
 TEST(UniqueFd, ReleaseGivesUpOwnershipWithoutClosing) {
   int raw = -1;
   {
-    auto [read_end, write_end] = make_pipe();
+    auto [read_end, write_end] = make_fd_pipe();
     raw = read_end.release();
     EXPECT_FALSE(read_end);
   }
@@ -85,9 +85,9 @@ TEST(UniqueFd, ReleaseGivesUpOwnershipWithoutClosing) {
 }
 
 TEST(UniqueFd, ResetClosesAndAdopts) {
-  auto [read_end, write_end] = make_pipe();
+  auto [read_end, write_end] = make_fd_pipe();
   const int old = read_end.get();
-  auto [other_read, other_write] = make_pipe();
+  auto [other_read, other_write] = make_fd_pipe();
   const int adopted = other_read.release();
   read_end.reset(adopted);
   EXPECT_FALSE(is_open(old));
@@ -98,7 +98,7 @@ TEST(UniqueFd, ResetClosesAndAdopts) {
 }
 
 TEST(UniqueFd, CloseReportsSuccessAndLeavesNothing) {
-  auto [read_end, write_end] = make_pipe();
+  auto [read_end, write_end] = make_fd_pipe();
   const int raw = write_end.get();
   const Result<void> closed = write_end.close();
   EXPECT_TRUE(closed);

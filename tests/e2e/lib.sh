@@ -138,6 +138,27 @@ e2e_stop() {
     E2E_PIDS=("${remaining[@]}")
 }
 
+# For the suite-wide secret scan (tests/secrets/scan_outputs.py): what apig-certd printed
+# (its logs, the ACME clients' outputs that include the hook's), its state directory, and as
+# canaries the APIG token and a line of every private key the ACME clients wrote.
+e2e_archive_for_secret_scan() {
+    local archive=${APIG_CERTD_TEST_OUTPUTS:-}
+    [[ -n "$archive" && -n "${E2E_TMP:-}" && -d "$E2E_TMP" ]] || return 0
+    mkdir -p "$archive"
+    local base="$archive/e2e.$E2E_NAME.$$" file
+    : >"$base.out"
+    for file in "$E2E_TMP"/logs/apig-certd* "$E2E_TMP"/logs/certbot-* "$E2E_TMP"/logs/lego-* \
+        "${E2E_STATE_DIR:-/nonexistent}"/*; do
+        [[ -f "$file" ]] && cat "$file" >>"$base.out"
+    done
+    : >"$base.canaries"
+    [[ -n "${E2E_TOKEN:-}" ]] && printf '%s\n' "$E2E_TOKEN" >>"$base.canaries"
+    while IFS= read -r -d '' file; do
+        grep -q -- '-----BEGIN .*PRIVATE KEY-----' "$file" && sed -n 2p "$file" >>"$base.canaries"
+    done < <(find "$E2E_TMP" -type f \( -name '*.key' -o -name 'privkey*.pem' \) -print0)
+    return 0
+}
+
 e2e_cleanup() {
     local status=$?
     set +e
@@ -146,6 +167,7 @@ e2e_cleanup() {
     for pid in "${E2E_PIDS[@]}"; do
         e2e_stop "$pid" 5
     done
+    e2e_archive_for_secret_scan
     if ((status != 0)) && [[ -d "${E2E_TMP:-}/logs" ]]; then
         local file
         # The servers' logs (command outputs, logs/*.txt, were shown already).

@@ -11,8 +11,9 @@
 // retries from 100 ms to 500 ms, a 5 s pass deadline) so the suite stays fast, and every
 // process is bounded by run_process()'s timeout.
 //
-// Every output of every run, and the state file, is scanned in TearDown for the secret key,
-// the token and a line of each private key's base64: a leak fails whichever test caused it.
+// Every output of every run, the state directory and metrics files are scanned in TearDown for
+// the secret key, the token and a line of each private key's base64: a leak fails whichever
+// test caused it. They are also archived for the suite-wide scan (support/output_archive.h).
 
 #include <csignal>
 #include <filesystem>
@@ -29,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/apig_sim_process.h"
+#include "tests/support/output_archive.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -96,9 +98,17 @@ class SyncTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // The outputs, every file in the state directory (the state and any copy moved aside) and
+    // every metrics textfile the test made.
     std::string everything = outputs_;
-    if (std::filesystem::exists(state_file())) {
-      everything += read_file(state_file());
+    std::error_code error;
+    for (const auto& entry :
+         std::filesystem::recursive_directory_iterator(temp_dir_.path(), error)) {
+      const std::filesystem::path& file = entry.path();
+      const bool in_state_dir = file.parent_path() == state_dir();
+      if (entry.is_regular_file() && (in_state_dir || file.extension() == ".prom")) {
+        everything += read_file(file);
+      }
     }
     std::vector<std::string> secrets{kSyncSecretKey, kSyncToken};
     for (const KeyKind kind : {KeyKind::Rsa2048, KeyKind::EcP256}) {
@@ -108,6 +118,9 @@ class SyncTest : public ::testing::Test {
       EXPECT_EQ(everything.find(secret), std::string::npos)
           << "a secret leaked into an output or the state file: " << secret.substr(0, 12);
     }
+    // And for the suite-wide scan (tests/secrets/scan_outputs.py), against every test's canaries.
+    archive_outputs(everything);
+    archive_canaries(secrets);
   }
 
   // Starts apig-sim with these groups (in instance kSyncInstance).

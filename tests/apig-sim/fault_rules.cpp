@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-Error invalid(std::string_view field, std::string_view what) {
+Error invalid_rule(std::string_view field, std::string_view what) {
   return Error(ErrorCode::InvalidArgument, std::string(field) + ": " + std::string(what));
 }
 
@@ -33,7 +33,7 @@ Result<void> parse_action(const json& rule, FaultRule& parsed) {
       parsed.delay = std::chrono::seconds(60);
     }
   } else if (*action != "respond") {
-    return fail(invalid("action", "expected \"reset\", \"hang\" or \"respond\""));
+    return fail(invalid_rule("action", "expected \"reset\", \"hang\" or \"respond\""));
   }
   return {};
 }
@@ -41,18 +41,18 @@ Result<void> parse_action(const json& rule, FaultRule& parsed) {
 Result<void> parse_matchers(const json& rule, FaultRule& parsed) {
   if (const auto method = rule.find("method"); method != rule.end()) {
     if (!method->is_string()) {
-      return fail(invalid("method", "expected a string"));
+      return fail(invalid_rule("method", "expected a string"));
     }
     parsed.method = method->get<std::string>();
   }
   if (const auto pattern = rule.find("path_regex"); pattern != rule.end()) {
     if (!pattern->is_string()) {
-      return fail(invalid("path_regex", "expected a string"));
+      return fail(invalid_rule("path_regex", "expected a string"));
     }
     try {
       parsed.compiled_path = std::regex(pattern->get<std::string>());
     } catch (const std::regex_error& error) {
-      return fail(invalid("path_regex", error.what()));
+      return fail(invalid_rule("path_regex", error.what()));
     }
     parsed.path_regex = pattern->get<std::string>();
   }
@@ -62,40 +62,59 @@ Result<void> parse_matchers(const json& rule, FaultRule& parsed) {
 Result<void> parse_response_parts(const json& rule, FaultRule& parsed) {
   if (const auto count = rule.find("count"); count != rule.end()) {
     if (!count->is_number_integer() || count->get<int>() == 0 || count->get<int>() < -1) {
-      return fail(invalid("count", "expected a positive integer, or -1 for always"));
+      return fail(invalid_rule("count", "expected a positive integer, or -1 for always"));
     }
     parsed.remaining = count->get<int>();
   }
   if (const auto status = rule.find("status"); status != rule.end()) {
     if (!status->is_number_integer() || status->get<int>() < 100 || status->get<int>() > 599) {
-      return fail(invalid("status", "expected an HTTP status 100..599"));
+      return fail(invalid_rule("status", "expected an HTTP status 100..599"));
     }
     parsed.status = status->get<int>();
   }
   if (const auto body = rule.find("body"); body != rule.end()) {
     if (!body->is_string()) {
-      return fail(invalid("body", "expected a string (sent as is)"));
+      return fail(invalid_rule("body", "expected a string (sent as is)"));
     }
     parsed.body = body->get<std::string>();
   }
+  if (const auto size = rule.find("body_bytes"); size != rule.end()) {
+    constexpr std::int64_t kLargest = std::int64_t{256} << 20;
+    if (!size->is_number_integer() || size->get<std::int64_t>() < 16 ||
+        size->get<std::int64_t>() > kLargest || rule.contains("body")) {
+      return fail(invalid_rule("body_bytes", "expected 16..268435456, and no \"body\" beside it"));
+    }
+    // A JSON object of exactly that many bytes: {"pad":"xxx...x"}.
+    const auto filler = static_cast<std::size_t>(size->get<std::int64_t>()) - 10;
+    parsed.body = "{\"pad\":\"" + std::string(filler, 'x') + "\"}";
+  }
   if (const auto delay = rule.find("delay_ms"); delay != rule.end()) {
     if (!delay->is_number_integer() || delay->get<int>() < 0) {
-      return fail(invalid("delay_ms", "expected a non-negative integer"));
+      return fail(invalid_rule("delay_ms", "expected a non-negative integer"));
     }
     parsed.delay = std::chrono::milliseconds(delay->get<int>());
   }
   if (const auto headers = rule.find("headers"); headers != rule.end()) {
     if (!headers->is_object()) {
-      return fail(invalid("headers", "expected an object of strings"));
+      return fail(invalid_rule("headers", "expected an object of strings"));
     }
     for (const auto& [name, value] : headers->items()) {
       if (!value.is_string()) {
-        return fail(invalid("headers", "expected an object of strings"));
+        return fail(invalid_rule("headers", "expected an object of strings"));
       }
       parsed.headers.push_back({name, value.get<std::string>()});
     }
   }
   return {};
+}
+
+// Bodies in descriptions (and so in the request log) are cut at 200 bytes.
+std::string shortened(const std::string& body) {
+  constexpr std::size_t kShown = 200;
+  if (body.size() <= kShown) {
+    return body;
+  }
+  return body.substr(0, kShown) + "... (" + std::to_string(body.size()) + " bytes)";
 }
 
 std::string_view action_name(FaultAction action) {
@@ -122,7 +141,7 @@ json FaultRule::describe() const {
       {"path_regex", path_regex ? json(*path_regex) : json(nullptr)},
       {"remaining", remaining},
       {"status", status ? json(*status) : json(nullptr)},
-      {"body", body ? json(*body) : json(nullptr)},
+      {"body", body ? json(shortened(*body)) : json(nullptr)},
       {"headers", std::move(headers_json)},
       {"delay_ms", delay.count()},
       {"action", std::string(action_name(action))},

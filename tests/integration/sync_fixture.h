@@ -40,6 +40,9 @@ namespace apig_certd::testing {
 inline constexpr const char* kSyncProject = "0123456789abcdef0123456789abcdef";
 inline constexpr const char* kSyncInstance = "i1";
 inline constexpr const char* kSyncAccessKey = "SYNCTESTACCESSKEY01";
+inline constexpr const char* kSyncIamDomain = "sync-test-account";
+inline constexpr const char* kSyncIamUser = "sync-test-user";
+inline constexpr const char* kSyncPassword = "sync-test-iam-password-never-printed-5d2c";
 inline constexpr const char* kSyncSecretKey = "sync-test-secret-key-never-printed-7f3a";
 inline constexpr const char* kSyncToken = "sync-test-static-token-never-printed-2b9c";
 
@@ -95,6 +98,7 @@ class SyncTest : public ::testing::Test {
     temp_dir_.write("access_key", kSyncAccessKey);
     temp_dir_.write("secret_key", kSyncSecretKey);
     temp_dir_.write("token", kSyncToken);
+    temp_dir_.write("password", kSyncPassword);
   }
 
   void TearDown() override {
@@ -110,7 +114,7 @@ class SyncTest : public ::testing::Test {
         everything += read_file(file);
       }
     }
-    std::vector<std::string> secrets{kSyncSecretKey, kSyncToken};
+    std::vector<std::string> secrets{kSyncSecretKey, kSyncToken, kSyncPassword};
     for (const KeyKind kind : {KeyKind::Rsa2048, KeyKind::EcP256}) {
       secrets.push_back(lines_of(shared_key(kind).pem()).at(1));
     }
@@ -130,7 +134,11 @@ class SyncTest : public ::testing::Test {
         {"second_bind", second_bind},
         {"credentials",
          {{"tokens", {kSyncToken}},
-          {"aksk", nlohmann::json::array({{{"ak", kSyncAccessKey}, {"sk", kSyncSecretKey}}})}}},
+          {"aksk", nlohmann::json::array({{{"ak", kSyncAccessKey}, {"sk", kSyncSecretKey}}})},
+          {"iam",
+           {{"users", nlohmann::json::array({{{"domain", kSyncIamDomain},
+                                              {"user", kSyncIamUser},
+                                              {"password", kSyncPassword}}})}}}}},
         {"instances", nlohmann::json::array({{{"id", kSyncInstance}, {"groups", groups}}})},
     };
     SimOptions options;
@@ -166,9 +174,9 @@ class SyncTest : public ::testing::Test {
         "\"\nrenew_warning = \"" + renew_warning_ + "\"\n" + daemon_extra_ +
         "\n"
         "[apig]\nendpoint = \"" +
-        sim_->url() + "\"\nproject_id = \"" + kSyncProject + "\"\nca_file = \"" +
-        ca_file_.string() + "\"\ntimeout = \"" + apig_timeout_ + "\"\n\n" + auth_section() +
-        "\n[poll]\ninterval = \"200ms\"\ntimeout = \"" + poll_timeout_ +
+        (endpoint_.empty() ? sim_->url() : endpoint_) + "\"\nproject_id = \"" + kSyncProject +
+        "\"\nca_file = \"" + ca_file_.string() + "\"\ntimeout = \"" + apig_timeout_ + "\"\n\n" +
+        auth_section() + "\n[poll]\ninterval = \"200ms\"\ntimeout = \"" + poll_timeout_ +
         "\"\n\n[retry]\ninitial = \"100ms\"\nmax = \"500ms\"\n" + bindings_;
     return temp_dir_.write("config.toml", config);
   }
@@ -177,6 +185,11 @@ class SyncTest : public ::testing::Test {
     const std::string dir = temp_dir_.path().string();
     if (use_token_) {
       return "[auth]\nmethod = \"token\"\ntoken_file = \"" + dir + "/token\"\n";
+    }
+    if (use_password_) {
+      return "[auth]\nmethod = \"password\"\niam_endpoint = \"" + sim_->url() + "\"\ndomain = \"" +
+             kSyncIamDomain + "\"\nuser = \"" + kSyncIamUser + "\"\npassword_file = \"" + dir +
+             "/password\"\n";
     }
     return "[auth]\nmethod = \"aksk\"\naccess_key_file = \"" + dir +
            "/access_key\"\nsecret_key_file = \"" + dir + "/secret_key\"\n";
@@ -351,6 +364,8 @@ class SyncTest : public ::testing::Test {
   std::string apig_timeout_ = "5s";
   int concurrency_ = 4;
   bool use_token_ = false;
+  bool use_password_ = false;  // [auth] method = "password", IAM at the simulator
+  std::string endpoint_;       // [apig] endpoint instead of the simulator's URL
   std::string renew_warning_ = "7d";
   std::string daemon_extra_;  // more lines for [daemon] (e.g. debounce for `run`)
   std::string outputs_;       // Everything every run printed, scanned for secrets in TearDown.

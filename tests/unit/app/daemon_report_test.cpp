@@ -86,7 +86,7 @@ settings::Settings config_with(int targets) {
   settings::BindingSettings binding;
   binding.name = "www";
   for (int i = 0; i < targets; ++i) {
-    binding.targets.push_back({"i", "g", "d" + std::to_string(i), "", false, "", {}});
+    binding.targets.push_back({"i", "g", "d" + std::to_string(i), "", false, "", "", 443, {}});
   }
   config.bindings.push_back(binding);
   return config;

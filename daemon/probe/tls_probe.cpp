@@ -216,6 +216,7 @@ Result<std::string> handshake(const ProbeRequest& request, const sys::UniqueFd& 
   // SSL_set_tlsext_host_name() spelled out: the macro casts away const C-style. OpenSSL
   // copies the name and never writes through the pointer.
   if (SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): see above.
                const_cast<char*>(request.server_name.c_str())) != 1) {
     return fail(cert::openssl_error(ErrorCode::Internal, "setting SNI"));
   }

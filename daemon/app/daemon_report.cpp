@@ -59,7 +59,8 @@ std::vector<LogLine> describe_pass(const engine::ReconcileReport& report,
                          (old_entry == nullptr || old_entry->bound_at != entry->bound_at);
     const bool changed = old_entry == nullptr || entry == nullptr ||
                          old_entry->last_result != entry->last_result ||
-                         old_entry->cname_status != entry->cname_status;
+                         old_entry->cname_status != entry->cname_status ||
+                         old_entry->verified_sha256 != entry->verified_sha256;
     LogLevel level = LogLevel::Info;
     std::string result = outcome.result;
     if (outcome.result == "failed") {

@@ -86,6 +86,11 @@ ordered_json row_json(const Row& row, SystemTime now) {
                      {"not_after", time_or_null(entry->bound_not_after)}};
   target["cname_status"] = entry->cname_status;
   target["cname"] = cname_text(entry->cname_status);
+  // verify = true: the fingerprint a TLS probe last saw served (null: never probed).
+  target["verified"] = entry->verified_sha256.empty()
+                           ? ordered_json(nullptr)
+                           : ordered_json{{"sha256", entry->verified_sha256},
+                                          {"at", time_or_null(entry->verified_at)}};
   target["last_result"] = entry->last_result;
   target["last_attempt"] = time_or_null(entry->last_attempt);
   if (entry->last_error) {
@@ -125,6 +130,14 @@ std::vector<std::string> row_text(const Row& row, SystemTime now) {
     lines.emplace_back("  bound:    nothing by apig-certd");
   }
   lines.push_back("  CNAME:    " + std::string(cname_text(entry->cname_status)));
+  if (!entry->verified_sha256.empty()) {
+    // verify = true: what the last successful TLS probe saw served.
+    lines.push_back("  verified: sha256 " + entry->verified_sha256.substr(0, 16) + "... served" +
+                    (entry->verified_at ? " at " + format_utc_iso8601(*entry->verified_at) : "") +
+                    (entry->verified_sha256 == entry->bound_sha256
+                         ? ""
+                         : "; the bound certificate is not verified yet"));
+  }
   lines.push_back("  last:     " + entry->last_result +
                   (entry->last_attempt
                        ? " (last write " + format_utc_iso8601(*entry->last_attempt) + ")"

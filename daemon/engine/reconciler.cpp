@@ -11,7 +11,10 @@
 // with APIG.2051 (the domain has a certificate) deletes the old binding and posts again at
 // once, when the old certificate is ours or drift = "repair". Poll: one read per group per
 // round serves all its domains, every poll.interval, until 3 (resolved), 4 (failed) or the
-// deadline. Record: the outcome of every target goes into the state (the caller saves it).
+// deadline. Verify (targets with verify = true, verification.h): once the CNAME is resolved,
+// a TLS probe compares the served leaf with the bound fingerprint, retried with the same
+// backoff until the deadline; a mismatch fails the target but never re-binds. Record: the
+// outcome of every target goes into the state (the caller saves it).
 //
 // The private key lives in the loaded Bundle (a Secret) for the length of the pass and is
 // wiped when the pass ends; it is only ever copied into the request body of a bind.
@@ -30,6 +33,7 @@
 #include "daemon/cert/checks.h"
 #include "daemon/core/time_format.h"
 #include "daemon/engine/backoff.h"
+#include "daemon/engine/verification.h"
 #include "daemon/engine/worker_pool.h"
 
 namespace apig_certd::engine {
@@ -60,6 +64,8 @@ struct Work {
   apig::CnameStatus cname = apig::CnameStatus::Unknown;
   bool cname_final = false;
   std::string sl_domain;
+  std::string domain_name;              // as APIG reports it (for SNI with only a domain_id)
+  std::optional<ProbeVerdict> verdict;  // verify = true: what the probe found in this pass
 };
 
 std::string describe_problem(const cert::Problem& problem) {
@@ -173,8 +179,12 @@ class Pass {
   bool update(Work& item, const cert::Bundle& bundle, apig::Client& client);
   std::optional<bool> already_bound(Work& item, apig::Client& client);
   void poll(std::vector<Work>& work);
+  void verify(std::vector<Work>& work);
+  ProbeVerdict probe_until_verified(const Work& item);
   void record(const std::vector<Work>& work, state::State& state) const;
   TargetOutcome outcome(const Work& item) const;
+  // Folds a probe's verdict into an outcome that is otherwise a success.
+  static void apply_verdict(const Work& item, TargetOutcome& result);
 
   // Sleeps the backoff for retry `attempt`; false when that would pass the deadline or the
   // daemon is stopping.
@@ -293,6 +303,7 @@ void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
     remote.cname_status = domain->cname_status;
     std::tie(remote.bound_ssl_id, remote.bound_name) = bound_certificate(*domain);
     item.sl_domain = group->sl_domain;
+    item.domain_name = domain->domain;
     item.cname = domain->cname_status;
   }
 
@@ -503,6 +514,62 @@ void Pass::poll(std::vector<Work>& work) {
   }
 }
 
+ProbeVerdict Pass::probe_until_verified(const Work& item) {
+  const std::string& domain = item.target->domain.empty() ? item.domain_name : item.target->domain;
+  const probe::ProbeRequest request = probe_request(*item.target, domain, config_.apig.timeout);
+  for (int attempt = 0;; ++attempt) {
+    const Result<std::string> served =
+        domain.starts_with("*.")
+            ? Result<std::string>(fail(ErrorCode::InvalidArgument,
+                                       "a wildcard domain has no name to send as SNI; set "
+                                       "verify = false for this target"))
+            : probe::served_leaf_sha256(request);
+    ProbeVerdict verdict = judge_probe(request, item.plan.sha256, served);
+    // A wildcard will not heal by waiting; anything else may (propagation, a restart).
+    if (verdict.verified || domain.starts_with("*.") || !back_off(attempt, *verdict.error)) {
+      return verdict;
+    }
+  }
+}
+
+void Pass::verify(std::vector<Work>& work) {
+  const SystemTime now = clock_.now();
+  std::vector<std::size_t> due;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    const Work& item = work[i];
+    ProbeDueInput input;
+    input.verify = item.target->verify;
+    input.serving = item.written || item.plan.action == Action::None;
+    input.written = item.written;
+    input.cname = item.cname;
+    input.sha256 = item.plan.sha256;
+    input.state = item.input.state;
+    input.mode = options_.plan.mode;
+    input.now = now;
+    if (probe_due(input) && !stopping()) {
+      due.push_back(i);
+    }
+  }
+  // The probes need no APIG client; the pool only bounds how many run at once.
+  pool_.run(due.size(), [&](std::size_t i, apig::Client& /*client*/) {
+    Work& item = work[due[i]];
+    item.verdict = probe_until_verified(item);
+  });
+}
+
+void Pass::apply_verdict(const Work& item, TargetOutcome& result) {
+  if (!item.verdict || !result.ok) {
+    return;
+  }
+  if (item.verdict->verified) {
+    result.detail += "; " + item.verdict->detail;
+    return;
+  }
+  result.ok = false;
+  result.result = "failed";
+  result.detail = item.verdict->detail;
+}
+
 TargetOutcome Pass::outcome(const Work& item) const {
   TargetOutcome result;
   result.key = item.plan.key;
@@ -561,6 +628,7 @@ TargetOutcome Pass::outcome(const Work& item) const {
     result.result =
         ok ? "in sync" : (item.cname == apig::CnameStatus::Failed ? "failed" : "resolving");
     result.detail = detail;
+    apply_verdict(item, result);
     return result;
   }
   if (!item.attempted_write) {
@@ -584,6 +652,7 @@ TargetOutcome Pass::outcome(const Work& item) const {
                     (item.plan.bound_name.empty() ? item.plan.bound_ssl_id : item.plan.bound_name) +
                     "'): " + result.detail;
   }
+  apply_verdict(item, result);
   return result;
 }
 
@@ -643,11 +712,21 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
     } else if (item.plan.action == Action::Skip && !item.plan.retryable) {
       entry.last_result = "invalid";
     }
+    if (item.verdict && item.verdict->verified) {
+      entry.verified_sha256 = item.plan.sha256;
+      entry.verified_at = now;
+    }
+    const bool probe_failed = failed && item.verdict && !item.verdict->verified;
     if (failed) {
       ++entry.consecutive_failures;
       const Error* error = item.error ? &*item.error : nullptr;
+      if (probe_failed) {
+        error = &*item.verdict->error;
+      }
       std::string code = "failed";
-      if (error != nullptr) {
+      if (probe_failed) {
+        code = item.verdict->code;
+      } else if (error != nullptr) {
         code = error->field("apig_error_code").value_or(std::string(to_string(error->code())));
       } else if (item.plan.action == Action::Skip) {
         code = item.plan.retryable ? "Unavailable" : "invalid";
@@ -656,7 +735,9 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
       }
       entry.last_error = state::LastError{code, result.detail, now};
       entry.failed_sha256 = item.plan.sha256;
-      const bool transient = error != nullptr ? is_retryable(error->code()) : item.plan.retryable;
+      // A failed probe is always retried: the bind is done, only the probe is asked again.
+      const bool transient =
+          probe_failed || (error != nullptr ? is_retryable(error->code()) : item.plan.retryable);
       entry.next_attempt =
           now + (transient ? backoff_ceiling(entry.consecutive_failures - 1, config_.retry.initial,
                                              config_.retry.max)
@@ -694,6 +775,7 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
     if (options_.wait_for_cname) {
       poll(work);
     }
+    verify(work);
     record(work, state);
   }
   for (const Work& item : work) {

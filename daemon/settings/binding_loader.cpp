@@ -186,6 +186,9 @@ void read_domain(const toml::table& table, TargetSettings& target, Diagnostics& 
   }
 }
 
+// The port a TLS probe connects to when verify_address gives none (HTTPS).
+constexpr int kVerifyDefaultPort = 443;
+
 TargetSettings read_target(const toml::table& table, Diagnostics& diagnostics) {
   check_unknown_keys(table, section("[[binding.target]]"), kSections, inline_secret_message,
                      diagnostics);
@@ -199,14 +202,26 @@ TargetSettings read_target(const toml::table& table, Diagnostics& diagnostics) {
     target.verify = *verify;
   }
   if (const auto address = read_string(table, "verify_address", diagnostics)) {
-    const Result<void> valid = check_host_port(*address);
-    if (address->empty() || valid) {
-      target.verify_address = *address;
-    } else {
-      diagnostics.error(value_location(table, "verify_address", diagnostics),
-                        R"('verify_address' is not "host:port": )" + valid.error().message() +
-                            R"(; expected e.g. "203.0.113.7:443" or "[2001:db8::1]:443")");
+    if (!address->empty()) {
+      Result<HostPort> parsed = parse_host_port(*address, kVerifyDefaultPort);
+      if (parsed) {
+        target.verify_address = *address;
+        target.verify_host = std::move(parsed->host);
+        target.verify_port = parsed->port;
+      } else {
+        diagnostics.error(value_location(table, "verify_address", diagnostics),
+                          R"('verify_address' is not "host[:port]": )" + parsed.error().message() +
+                              R"(; expected e.g. "203.0.113.7", "lb.example.com:8443" or )"
+                              R"("[2001:db8::1]:443")");
+      }
     }
+  }
+  // A TLS client cannot ask for "*.example.com" by SNI: there is no name to probe.
+  if (target.verify && target.domain.starts_with("*.")) {
+    diagnostics.error(value_location(table, "verify", diagnostics),
+                      "'verify = true' cannot probe the wildcard domain '" + target.domain +
+                          "' (a TLS client sends one concrete name); expected verify = false "
+                          "for a wildcard target");
   }
   return target;
 }

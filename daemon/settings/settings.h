@@ -110,8 +110,14 @@ struct TargetSettings {
   std::string group_id;
   std::string domain;     // At least one of domain and domain_id is set.
   std::string domain_id;  // Empty: looked up from `domain` in the group.
+  // verify = true: after the CNAME resolves, connect over TLS (SNI = the domain) and compare
+  // the served leaf's fingerprint with the bound certificate's.
   bool verify = false;
-  std::string verify_address;
+  std::string verify_address;  // As written: "host:port", "host" or "" (the domain).
+  // verify_address split up by the loader: the host (IPv6 without brackets; empty: connect
+  // to the domain itself) and the port (443 when not given).
+  std::string verify_host;
+  int verify_port = 443;
   SourceLocation location;
 };
 

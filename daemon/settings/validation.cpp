@@ -236,18 +236,35 @@ bool is_loopback_host(std::string_view host) {
   return false;
 }
 
-Result<void> check_host_port(std::string_view text) {
+Result<HostPort> parse_host_port(std::string_view text, int default_port) {
+  if (!text.starts_with('[') && std::count(text.begin(), text.end(), ':') > 1) {
+    return fail(ErrorCode::InvalidArgument,
+                "an IPv6 address needs brackets, e.g. \"[2001:db8::1]:443\"");
+  }
   const Result<Url> url = parse_url("tcp://" + std::string(text));
   if (!url) {
     return fail(url.error());
   }
-  if (url->port.empty()) {
-    return fail(ErrorCode::InvalidArgument, "it has no port");
-  }
   if (!url->path.empty()) {
     return fail(ErrorCode::InvalidArgument, "it has a path");
   }
-  return {};
+  in_addr v4{};
+  in6_addr v6{};
+  const bool literal = ::inet_pton(AF_INET, url->host.c_str(), &v4) == 1 ||
+                       ::inet_pton(AF_INET6, url->host.c_str(), &v6) == 1;
+  if (!literal && url->host != "localhost") {
+    if (url->host.starts_with("*.")) {
+      return fail(ErrorCode::InvalidArgument, "its host is a wildcard");
+    }
+    if (Result<std::string> name = normalize_domain(url->host); !name) {
+      return fail(ErrorCode::InvalidArgument,
+                  "its host is neither an IP address nor a host name: " + name.error().message());
+    }
+  }
+  HostPort address;
+  address.host = url->host;
+  address.port = url->port.empty() ? default_port : std::stoi(url->port);
+  return address;
 }
 
 }  // namespace apig_certd::settings

@@ -57,7 +57,15 @@ Result<Url> parse_url(std::string_view text);
 // 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback_host(std::string_view host);
 
-// "host:port" or "[v6]:port" with a port 1..65535. Error (InvalidArgument): why not.
-Result<void> check_host_port(std::string_view text);
+// A network address split into host and port.
+struct HostPort {
+  std::string host;  // IPv6 literals without brackets; names lower case.
+  int port = 0;
+};
+
+// "host:port", "[v6]:port", "host" or "[v6]" (then the port is `default_port`), with a port
+// 1..65535 and a host that is an IP literal or a host name (no wildcard). Error
+// (InvalidArgument): why not.
+Result<HostPort> parse_host_port(std::string_view text, int default_port);
 
 }  // namespace apig_certd::settings

@@ -80,6 +80,8 @@ ordered_json target_value(const TargetState& target) {
   object["consecutive_failures"] = target.consecutive_failures;
   object["next_attempt"] = time_value(target.next_attempt);
   object["failed_sha256"] = target.failed_sha256;
+  object["verified_sha256"] = target.verified_sha256;
+  object["verified_at"] = time_value(target.verified_at);
   object["bind_successes"] = target.bind_successes;
   object["bind_failures"] = target.bind_failures;
   object["last_success"] = time_value(target.last_success);
@@ -253,6 +255,8 @@ Result<TargetState> parse_target(const json& value, const std::string& path) {
           [&] { return reader.integer("consecutive_failures", target.consecutive_failures); },
           [&] { return reader.time("next_attempt", target.next_attempt); },
           [&] { return reader.string("failed_sha256", target.failed_sha256); },
+          [&] { return reader.string("verified_sha256", target.verified_sha256); },
+          [&] { return reader.time("verified_at", target.verified_at); },
           [&] { return reader.integer("bind_successes", target.bind_successes); },
           [&] { return reader.integer("bind_failures", target.bind_failures); },
           [&] { return reader.time("last_success", target.last_success); });

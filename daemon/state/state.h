@@ -60,6 +60,10 @@ struct TargetState {
   int consecutive_failures = 0;
   std::optional<SystemTime> next_attempt;
   std::string failed_sha256;  // fingerprint a non-retryable failure is recorded for
+  // verify = true: the bound fingerprint a TLS probe last saw the domain serve, and when.
+  // Differs from bound_sha256 until the probe has confirmed the bind.
+  std::string verified_sha256;
+  std::optional<SystemTime> verified_at;
   // Counters and times for the metrics textfile (they survive restarts in the state).
   int bind_successes = 0;                  // writes that bound a certificate
   int bind_failures = 0;                   // writes that failed

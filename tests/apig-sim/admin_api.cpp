@@ -3,11 +3,13 @@
 //   GET    /__admin/requests   the request log (redacted)      DELETE clears it
 //   GET    /__admin/state      instances, groups, domains, certificates (no keys)
 //   GET    /__admin/faults     the pending fault rules          POST adds one, DELETE clears
-//   GET    /__admin/config     {"second_bind": ...}             POST changes it
+//   GET    /__admin/config     {"second_bind": ..., "tls_frozen": [...]}   POST changes them
 //
 // No authentication, but only loopback peers are served (403 otherwise); the server binds
 // loopback only anyway, so this is a second lock on the same door. Admin calls are not
 // logged and faults never apply to them. Errors are {"error": "..."} with 400 or 404.
+
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -89,17 +91,46 @@ HttpResponse Simulator::admin_faults(const HttpRequest& request) {
 HttpResponse Simulator::admin_config(const HttpRequest& request) {
   const std::lock_guard lock(mutex_);
   if (request.method == "POST") {
+    constexpr std::string_view kExpected =
+        R"(config: expected {"second_bind": "replace" | "refuse"} and/or )"
+        R"({"tls_frozen": ["domain", ...]})";
     const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-    const auto found = body.is_object() ? body.find("second_bind") : body.end();
-    if (!body.is_object() || found == body.end() || !found->is_string() ||
-        !parse_second_bind(found->get<std::string>())) {
-      return admin_error(400, "config: expected {\"second_bind\": \"replace\" | \"refuse\"}");
+    if (!body.is_object() || (!body.contains("second_bind") && !body.contains("tls_frozen"))) {
+      return admin_error(400, std::string(kExpected));
     }
-    model_.second_bind = *parse_second_bind(found->get<std::string>());
+    const auto second_bind = body.find("second_bind");
+    const bool second_bind_valid =
+        second_bind == body.end() ||
+        (second_bind->is_string() && parse_second_bind(second_bind->get<std::string>()));
+    const auto frozen = body.find("tls_frozen");
+    const bool frozen_valid =
+        frozen == body.end() ||
+        (frozen->is_array() && std::all_of(frozen->begin(), frozen->end(),
+                                           [](const json& name) { return name.is_string(); }));
+    if (!second_bind_valid || !frozen_valid) {
+      return admin_error(400, std::string(kExpected));
+    }
+    if (second_bind != body.end()) {
+      model_.second_bind =
+          parse_second_bind(second_bind->get<std::string>()).value_or(model_.second_bind);
+    }
+    if (frozen != body.end()) {
+      // Each domain keeps what it serves right now; an empty list thaws them all.
+      model_.frozen.clear();
+      for (const json& name : *frozen) {
+        const std::string domain = name.get<std::string>();
+        model_.frozen[domain] = model_.bound_certificate(domain);
+      }
+    }
   } else if (request.method != "GET") {
     return admin_error(404, "config: use GET or POST");
   }
-  return admin_json(200, {{"second_bind", std::string(to_string(model_.second_bind))}});
+  json frozen = json::array();
+  for (const auto& entry : model_.frozen) {
+    frozen.push_back(entry.first);
+  }
+  return admin_json(
+      200, {{"second_bind", std::string(to_string(model_.second_bind))}, {"tls_frozen", frozen}});
 }
 
 }  // namespace apig_certd::sim

@@ -12,6 +12,7 @@
 // The one-step bind creates an "instance" certificate and binds it; DELETE on the domain's
 // certificate unbinds and deletes it (§2.5). What a second bind does is the second_bind
 // switch: replace (the old certificate is unbound and deleted) or refuse (APIG.2051).
+// The private key is also kept in memory (model.h), only for the TLS listener.
 // Deleting a certificate object that is still bound is refused with 400 APIG.3470, a code the
 // simulator picked (the documentation names none).
 
@@ -251,6 +252,7 @@ HttpResponse Simulator::bind_certificate(const HttpRequest& request, const std::
                           .facts = std::move(*facts),
                           .content = upload->cert_content,
                           .private_key_sha256 = crypto::sha256_hex(upload->private_key),
+                          .private_key = Secret(upload->private_key),
                           .created = now,
                           .updated = now};
   domain->certificate_id = certificate.id;
@@ -352,6 +354,7 @@ HttpResponse Simulator::update_certificate(const HttpRequest& request, const std
   certificate->facts = std::move(*facts);
   certificate->content = upload->cert_content;
   certificate->private_key_sha256 = crypto::sha256_hex(upload->private_key);
+  certificate->private_key = Secret(upload->private_key);
   certificate->updated = clock_.now();
   for (Domain* domain : bound) {
     restart_cname_sequence(*domain);

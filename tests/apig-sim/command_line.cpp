@@ -38,6 +38,15 @@ Result<void> parse_listen(std::string_view text, CommandLine& command_line) {
   return {};
 }
 
+Result<int> parse_port(std::string_view option, std::string_view text) {
+  int port = -1;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (error != std::errc() || end != text.data() + text.size() || port < 0 || port > 65535) {
+    return fail(ErrorCode::InvalidArgument, std::string(option) + ": the port must be 0..65535");
+  }
+  return port;
+}
+
 Result<void> apply_option(std::string_view option, std::string_view value,
                           CommandLine& command_line) {
   if (option == "--seed") {
@@ -50,6 +59,12 @@ Result<void> apply_option(std::string_view option, std::string_view value,
     command_line.tls_key = value;
   } else if (option == "--port-file") {
     command_line.port_file = value;
+  } else if (option == "--tls-port") {
+    Result<int> port = parse_port(option, value);
+    if (!port) {
+      return fail(std::move(port.error()));
+    }
+    command_line.tls_port = *port;
   } else {
     return fail(ErrorCode::InvalidArgument, "unknown option '" + std::string(option) + "'");
   }
@@ -84,7 +99,7 @@ Result<CommandLine> parse_command_line(std::span<const char* const> arguments) {
 
 const char* usage() {
   return "usage: apig-sim --seed FILE.json [--listen 127.0.0.1:0] [--tls-cert PEM --tls-key PEM]\n"
-         "                [--port-file PATH]\n"
+         "                [--port-file PATH] [--tls-port PORT]\n"
          "A Huawei Cloud APIG simulator for tests; see tests/apig-sim/README.md.\n";
 }
 

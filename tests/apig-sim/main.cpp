@@ -5,8 +5,10 @@
 // mask, so sigwait below is the only taker), ignore SIGPIPE (a client that vanishes must not
 // kill the server: httplib 0.11 sends without MSG_NOSIGNAL), load the seed, bind, then print
 // exactly one line to stdout, "apig-sim listening on http[s]://127.0.0.1:PORT", flushed, and
-// write PORT to --port-file (atomically, via rename). Then wait for a signal, let held
-// requests go, stop the server and exit 0.
+// write PORT to --port-file (atomically, via rename). With --tls-port, the TLS listener
+// (tls_listener.h) starts first and its line, "apig-sim serving bound certificates on
+// 127.0.0.1:PORT", comes before that one, so a reader that waits for the listening line has
+// both. Then wait for a signal, let held requests go, stop the servers and exit 0.
 //
 // Exit codes: 0 after SIGTERM/SIGINT, 64 bad usage, 78 invalid seed, 1 cannot serve.
 
@@ -19,6 +21,7 @@
 #include "tests/apig-sim/seed.h"
 #include "tests/apig-sim/server.h"
 #include "tests/apig-sim/simulator.h"
+#include "tests/apig-sim/tls_listener.h"
 
 namespace {
 
@@ -64,6 +67,17 @@ int serve(const sim::CommandLine& command_line, const sigset_t& signals) {
     std::fprintf(stderr, "apig-sim: %s\n", server.error().to_string().c_str());
     return EXIT_FAILURE;
   }
+  std::unique_ptr<sim::TlsListener> tls_listener;
+  if (command_line.tls_port) {
+    auto listener = sim::TlsListener::start(command_line.host, *command_line.tls_port, simulator);
+    if (!listener) {
+      std::fprintf(stderr, "apig-sim: %s\n", listener.error().to_string().c_str());
+      return EXIT_FAILURE;
+    }
+    tls_listener = std::move(*listener);
+    std::printf("apig-sim serving bound certificates on %s:%d\n", command_line.host.c_str(),
+                tls_listener->port());
+  }
   const int port = (*server)->port();
   std::printf("apig-sim listening on %s://%s:%d\n", (*server)->tls() ? "https" : "http",
               command_line.host.c_str(), port);
@@ -76,6 +90,9 @@ int serve(const sim::CommandLine& command_line, const sigset_t& signals) {
   int received = 0;
   sigwait(&signals, &received);
   simulator.shutdown();
+  if (tls_listener) {
+    tls_listener->stop();
+  }
   (*server)->stop();
   return EXIT_SUCCESS;
 }

@@ -9,6 +9,7 @@
 #include "tests/apig-sim/model.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <openssl/rand.h>
 
@@ -16,6 +17,17 @@
 #include "daemon/crypto/digest.h"
 
 namespace apig_certd::sim {
+
+namespace {
+
+std::string lower_case(std::string_view text) {
+  std::string lowered(text);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lowered;
+}
+
+}  // namespace
 
 std::string_view to_string(SecondBind mode) {
   return mode == SecondBind::Replace ? "replace" : "refuse";
@@ -59,6 +71,42 @@ std::vector<Domain*> Model::domains_bound_to(std::string_view certificate_id) {
     }
   }
   return bound;
+}
+
+std::optional<ServedCertificate> Model::bound_certificate(std::string_view name) const {
+  const std::string lowered = lower_case(name);
+  const std::size_t dot = lowered.find('.');
+  const std::string wildcard = dot == std::string::npos ? "" : "*" + lowered.substr(dot);
+  const Domain* exact = nullptr;
+  const Domain* covering = nullptr;
+  for (const Instance& instance : instances) {
+    for (const Group& group : instance.groups) {
+      for (const Domain& domain : group.domains) {
+        if (domain.domain == lowered) {
+          exact = &domain;
+        } else if (!wildcard.empty() && domain.domain == wildcard) {
+          covering = &domain;
+        }
+      }
+    }
+  }
+  const Domain* domain = exact != nullptr ? exact : covering;
+  if (domain == nullptr || domain->certificate_id.empty()) {
+    return std::nullopt;
+  }
+  const Certificate* certificate = find_certificate(domain->certificate_id);
+  if (certificate == nullptr || certificate->private_key.empty()) {
+    return std::nullopt;
+  }
+  return ServedCertificate{certificate->content, certificate->private_key};
+}
+
+std::optional<ServedCertificate> Model::served_certificate(std::string_view name) const {
+  const std::string lowered = lower_case(name);
+  if (const auto found = frozen.find(lowered); found != frozen.end()) {
+    return found->second;
+  }
+  return bound_certificate(lowered);
 }
 
 Group* find_group(Instance& instance, std::string_view id) {

@@ -34,9 +34,19 @@ struct Certificate {
   std::string instance_id = "common";  // "common" for global certificates.
   CertificateFacts facts;
   std::string content;             // The PEM as uploaded (certificates are public).
-  std::string private_key_sha256;  // Never the key itself.
+  std::string private_key_sha256;  // What the admin API shows: never the key itself.
+  // The key as uploaded, kept in memory only so the TLS listener (tls_listener.h) can serve
+  // the certificate; never rendered, logged or written anywhere. Empty for seeded
+  // certificates (the listener cannot serve those).
+  Secret private_key;
   SystemTime created;
   SystemTime updated;
+};
+
+// What the TLS listener serves for one name: the bound certificate's PEM and its key.
+struct ServedCertificate {
+  std::string certificate_pem;
+  Secret private_key_pem;
 };
 
 struct Domain {
@@ -70,12 +80,22 @@ struct Model {
   SecondBind second_bind = SecondBind::Replace;
   std::vector<Instance> instances;
   std::map<std::string, Certificate, std::less<>> certificates;  // By id.
+  // The TLS listener's "stale" knob (/__admin/config "tls_frozen"): these domains keep being
+  // served what was bound to them when they were frozen (nullopt: nothing was), whatever is
+  // bound later, as when APIG is still propagating a new certificate.
+  std::map<std::string, std::optional<ServedCertificate>, std::less<>> frozen;
 
   Instance* find_instance(std::string_view id);
   const Certificate* find_certificate(std::string_view id) const;
   Certificate* find_certificate(std::string_view id);
   // Every domain that has certificate `id` bound, with the instance it belongs to.
   std::vector<Domain*> domains_bound_to(std::string_view certificate_id);
+  // What the TLS listener serves for the SNI `name`: the certificate bound to the domain of
+  // that name (or to the wildcard domain "*.rest" covering it), unless the domain is frozen.
+  // nullopt: no such domain, nothing bound, or a seeded certificate without a key.
+  std::optional<ServedCertificate> served_certificate(std::string_view name) const;
+  // What served_certificate() returns for `name` ignoring the frozen list.
+  std::optional<ServedCertificate> bound_certificate(std::string_view name) const;
 };
 
 Group* find_group(Instance& instance, std::string_view id);

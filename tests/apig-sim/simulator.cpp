@@ -128,6 +128,11 @@ void Simulator::shutdown() {
   shutdown_signal_.notify_all();
 }
 
+std::optional<ServedCertificate> Simulator::served_certificate(std::string_view name) {
+  const std::lock_guard lock(mutex_);
+  return model_.served_certificate(name);
+}
+
 void Simulator::record(json entry, const HttpResponse& response) {
   if (entry.is_null()) {
     return;

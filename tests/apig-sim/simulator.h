@@ -43,6 +43,10 @@ class Simulator {
   // Wakes every request held by a delay or hang fault; they end with a reset.
   void shutdown();
 
+  // What the TLS listener serves for the SNI `name` (Model::served_certificate), under the
+  // mutex. Called from the listener's thread.
+  std::optional<ServedCertificate> served_certificate(std::string_view name);
+
  private:
   using Handler = HttpResponse (Simulator::*)(const HttpRequest&, const std::smatch&,
                                               std::string_view request_id);

@@ -328,6 +328,28 @@ TEST_F(ApigSimTest, SecondBindCanBeRefused) {
   EXPECT_EQ(bound_certificate(find_domain(read_group(), kShopDomain)), first["ssl_id"]);
 }
 
+TEST_F(ApigSimTest, TlsFrozenIsSetShownAndValidated) {
+  const auto frozen = admin_post("config", {{"tls_frozen", {"shop.example.com"}}});
+  ASSERT_TRUE(frozen);
+  EXPECT_EQ(frozen->status, 200);
+  EXPECT_EQ(body_of(frozen)["tls_frozen"], json::array({"shop.example.com"}));
+  EXPECT_EQ(body_of(frozen)["second_bind"], "replace");  // Untouched.
+  for (const json& bad :
+       {json{{"tls_frozen", "shop.example.com"}}, json{{"tls_frozen", {1}}},
+        json{{"second_bind", "sometimes"}, {"tls_frozen", json::array()}}, json::object()}) {
+    const auto refused = admin_post("config", bad);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << bad.dump();
+  }
+  // A refused request changed nothing; an empty list thaws.
+  const auto shown = client_->Get("/__admin/config");
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(body_of(shown)["tls_frozen"], json::array({"shop.example.com"}));
+  const auto thawed = admin_post("config", {{"tls_frozen", json::array()}});
+  ASSERT_TRUE(thawed);
+  EXPECT_EQ(body_of(thawed)["tls_frozen"], json::array());
+}
+
 TEST_F(ApigSimTest, DeletingTheBoundCertificateUnbindsAndDeletesIt) {
   const TestChain chain = make_chain({.sans = {"shop.example.com"}});
   const std::string id =

@@ -146,6 +146,9 @@ class SyncTest : public ::testing::Test {
     options.seed = temp_dir_.write("seed.json", seed.dump());
     options.tls_certificate = server_certificate_;
     options.tls_key = server_key_;
+    if (sim_tls_listener_) {
+      options.tls_port = 0;
+    }
     sim_ = SimProcess::start(options);
     ASSERT_NE(sim_, nullptr);
   }
@@ -163,7 +166,7 @@ class SyncTest : public ::testing::Test {
     for (const SyncTarget& target : targets) {
       bindings_ += "  [[binding.target]]\n  instance_id = \"" + std::string(kSyncInstance) +
                    "\"\n  group_id = \"" + target.group_id + "\"\n  domain = \"" + target.domain +
-                   "\"\n";
+                   "\"\n" + target_extra_[target.domain];
     }
   }
 
@@ -259,6 +262,15 @@ class SyncTest : public ::testing::Test {
   void set_second_bind(const std::string& behaviour) const {
     const auto result = admin()->Post(
         "/__admin/config", nlohmann::json{{"second_bind", behaviour}}.dump(), "application/json");
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 200) << result->body;
+  }
+
+  // The simulator's TLS listener keeps serving these domains what is bound to them now
+  // (/__admin/config "tls_frozen"); an empty list thaws them.
+  void freeze_tls(const std::vector<std::string>& domains) const {
+    const auto result = admin()->Post(
+        "/__admin/config", nlohmann::json{{"tls_frozen", domains}}.dump(), "application/json");
     ASSERT_TRUE(result);
     ASSERT_EQ(result->status, 200) << result->body;
   }
@@ -367,8 +379,11 @@ class SyncTest : public ::testing::Test {
   bool use_password_ = false;  // [auth] method = "password", IAM at the simulator
   std::string endpoint_;       // [apig] endpoint instead of the simulator's URL
   std::string renew_warning_ = "7d";
-  std::string daemon_extra_;  // more lines for [daemon] (e.g. debounce for `run`)
-  std::string outputs_;       // Everything every run printed, scanned for secrets in TearDown.
+  std::string daemon_extra_;       // more lines for [daemon] (e.g. debounce for `run`)
+  bool sim_tls_listener_ = false;  // start_sim() with --tls-port 0 (sim_->tls_port())
+  // More lines for a target's table, by domain (e.g. "  verify = true\n").
+  std::map<std::string, std::string> target_extra_;
+  std::string outputs_;  // Everything every run printed, scanned for secrets in TearDown.
 };
 
 }  // namespace apig_certd::testing

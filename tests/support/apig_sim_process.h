@@ -25,6 +25,9 @@ struct SimOptions {
   std::optional<std::filesystem::path> tls_certificate;
   std::optional<std::filesystem::path> tls_key;
   std::vector<std::string> extra_arguments;
+  // Also start the TLS listener that serves bound certificates by SNI (--tls-port; 0: any
+  // free port); SimProcess::tls_port() is where it listens.
+  std::optional<int> tls_port;
   std::chrono::milliseconds start_timeout{10'000};
 };
 
@@ -36,6 +39,8 @@ class SimProcess {
   static std::unique_ptr<SimProcess> start(const SimOptions& options);
 
   int port() const { return port_; }
+  // The TLS listener's port (SimOptions::tls_port), 0 when it was not started.
+  int tls_port() const { return tls_port_; }
   // "http://127.0.0.1:PORT" or "https://...", as the simulator printed it.
   const std::string& url() const { return url_; }
   pid_t pid() const { return process_->pid(); }
@@ -55,6 +60,7 @@ class SimProcess {
 
   std::unique_ptr<BackgroundProcess> process_;
   int port_ = 0;
+  int tls_port_ = 0;
   std::string url_;
 };
 

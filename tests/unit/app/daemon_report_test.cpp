@@ -66,6 +66,22 @@ TEST(DescribePass, StillInSyncIsOnlyDebug) {
   EXPECT_EQ(lines[0].level, service::LogLevel::Debug);
 }
 
+TEST(DescribePass, AFirstVerificationIsInfo) {
+  engine::ReconcileReport report;
+  report.outcomes.push_back(outcome(
+      "k", "in sync",
+      "'www_x' is bound, CNAME resolved; verified: www.example.com serves ab12ab12ab12ab12..."));
+  state::State before;
+  before.targets["k"] = entry("in_sync");
+  before.targets["k"].cname_status = 3;
+  state::State after = before;
+  after.targets["k"].verified_sha256 = "ab12";
+  const std::vector<LogLine> lines = describe_pass(report, before, after);
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(lines[0].level, service::LogLevel::Info);
+  EXPECT_NE(lines[0].message.find("verified: www.example.com serves"), std::string::npos);
+}
+
 TEST(DescribePass, FailuresAreErrorsWithTheApigCodeAndWarningsAreWarnings) {
   engine::ReconcileReport report;
   report.outcomes.push_back(outcome("k", "failed", "APIG.2101: key mismatch"));
@@ -86,7 +102,7 @@ settings::Settings config_with(int targets) {
   settings::BindingSettings binding;
   binding.name = "www";
   for (int i = 0; i < targets; ++i) {
-    binding.targets.push_back({"i", "g", "d" + std::to_string(i), "", false, "", {}});
+    binding.targets.push_back({"i", "g", "d" + std::to_string(i), "", false, "", "", 443, {}});
   }
   config.bindings.push_back(binding);
   return config;

@@ -16,7 +16,8 @@ settings::Settings two_bindings() {
   for (const char* name : {"a", "b"}) {
     settings::BindingSettings binding;
     binding.name = name;
-    binding.targets.push_back({"i", "g", std::string(name) + ".example.com", "", false, "", {}});
+    binding.targets.push_back(
+        {"i", "g", std::string(name) + ".example.com", "", false, "", "", 443, {}});
     config.bindings.push_back(binding);
   }
   config.daemon.rescan_interval = hours(1);

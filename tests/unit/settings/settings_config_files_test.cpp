@@ -208,6 +208,8 @@ TEST(SettingsGoodConfig, FullParsesEveryKey) {
   EXPECT_EQ(first.targets[0].domain, "www.example.com");  // Lowered.
   EXPECT_TRUE(first.targets[0].verify);
   EXPECT_EQ(first.targets[0].verify_address, "203.0.113.7:443");
+  EXPECT_EQ(first.targets[0].verify_host, "203.0.113.7");
+  EXPECT_EQ(first.targets[0].verify_port, 443);
   EXPECT_EQ(first.targets[1].instance_id, "f0fa1789-3b76-433b-a787-9892951c620e");
   EXPECT_TRUE(first.targets[1].domain.empty());
   EXPECT_EQ(first.targets[1].domain_id, "5a7bb5e6ec5f4d0b9c3d11b0a4ef2c2e");

@@ -96,12 +96,42 @@ TEST(SettingsValidation, LoopbackHosts) {
 }
 
 TEST(SettingsValidation, HostPort) {
-  EXPECT_TRUE(check_host_port("203.0.113.7:443").has_value());
-  EXPECT_TRUE(check_host_port("[2001:db8::1]:443").has_value());
-  EXPECT_TRUE(check_host_port("www.example.com:8443").has_value());
-  EXPECT_FALSE(check_host_port("203.0.113.7").has_value());
-  EXPECT_FALSE(check_host_port(":443").has_value());
-  EXPECT_FALSE(check_host_port("h:443/x").has_value());
+  const Result<HostPort> v4 = parse_host_port("203.0.113.7:8443", 443);
+  ASSERT_TRUE(v4.has_value());
+  EXPECT_EQ(v4->host, "203.0.113.7");
+  EXPECT_EQ(v4->port, 8443);
+  const Result<HostPort> v6 = parse_host_port("[2001:db8::1]:444", 443);
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->host, "2001:db8::1");
+  EXPECT_EQ(v6->port, 444);
+  const Result<HostPort> name = parse_host_port("LB.Example.com:8443", 443);
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(name->host, "lb.example.com");
+  EXPECT_TRUE(parse_host_port("localhost:1", 443).has_value());
+}
+
+TEST(SettingsValidation, HostWithoutPortTakesTheDefault) {
+  const Result<HostPort> v4 = parse_host_port("203.0.113.7", 443);
+  ASSERT_TRUE(v4.has_value());
+  EXPECT_EQ(v4->port, 443);
+  const Result<HostPort> v6 = parse_host_port("[2001:db8::1]", 443);
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->host, "2001:db8::1");
+  EXPECT_EQ(v6->port, 443);
+}
+
+TEST(SettingsValidation, HostPortRejectsMalformedAddresses) {
+  for (const char* text : {":443", "h.example.com:443/x", "203.0.113.7:0", "203.0.113.7:65536",
+                           "203.0.113.7:", "2001:db8::1", "*.example.com:443", "a b.example:443",
+                           "user@lb.example.com:443"}) {
+    const Result<HostPort> parsed = parse_host_port(text, 443);
+    EXPECT_FALSE(parsed.has_value()) << text;
+    if (!parsed) {
+      EXPECT_EQ(parsed.error().code(), ErrorCode::InvalidArgument) << text;
+    }
+  }
+  EXPECT_NE(parse_host_port("2001:db8::1", 443).error().message().find("brackets"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -40,6 +40,8 @@ TargetState full_target() {
   target.consecutive_failures = 4;
   target.next_attempt = at("2026-11-02T00:16:00Z");
   target.failed_sha256 = "cc33";
+  target.verified_sha256 = "aa11";
+  target.verified_at = at("2026-11-01T08:31:00Z");
   target.created = {
       CreatedCertificate{"ssl-1", "name-1", "bb22", at("2026-11-01T08:30:00Z")},
       CreatedCertificate{"ssl-2", "name-2", "cc33", at("2026-11-02T00:00:00Z")},

@@ -66,6 +66,9 @@ struct Work {
   std::string sl_domain;
   std::string domain_name;              // as APIG reports it (for SNI with only a domain_id)
   std::optional<ProbeVerdict> verdict;  // verify = true: what the probe found in this pass
+  // Set when a CNAME poll found the domain no longer serving our certificate: what it
+  // serves instead ("" for nothing).
+  std::optional<std::string> lost_to;
 };
 
 std::string describe_problem(const cert::Problem& problem) {
@@ -505,6 +508,15 @@ void Pass::poll(std::vector<Work>& work) {
           continue;
         }
         if (const apig::UrlDomain* domain = find_domain(group, *item.target)) {
+          // Something else (a console user, another tool, a restored backend) may replace or
+          // remove the certificate while we wait for the CNAME: waiting on would be for
+          // nothing, so the target fails now and the next attempt sees the drift.
+          const std::string& ours = item.written ? item.bound_name : item.plan.certificate_name;
+          if (!ours.empty() && ssl_id_of(*domain, ours).empty()) {
+            item.lost_to = domain->ssl_name.empty() ? domain->ssl_id : domain->ssl_name;
+            item.cname_final = true;
+            continue;
+          }
           item.cname = domain->cname_status;
           item.cname_final =
               item.cname == apig::CnameStatus::Resolved || item.cname == apig::CnameStatus::Failed;
@@ -620,6 +632,18 @@ TargetOutcome Pass::outcome(const Work& item) const {
         break;
     }
     result.detail = item.plan.reason;
+    return result;
+  }
+  if (item.lost_to) {
+    const std::string& ours = item.written ? item.bound_name : item.plan.certificate_name;
+    result.result = "failed";
+    result.detail =
+        "'" + ours +
+        "' was bound, but while its CNAME was resolving the domain stopped serving "
+        "it (it now serves " +
+        (item.lost_to->empty() ? std::string("no certificate") : "'" + *item.lost_to + "'") +
+        "); something else changed the domain; the next attempt binds again "
+        "(or reports it, with drift = \"report\")";
     return result;
   }
   if (item.plan.action == Action::None) {

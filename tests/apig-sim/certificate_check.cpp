@@ -27,21 +27,14 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "daemon/core/fn_deleter.h"
 #include "daemon/crypto/digest.h"
+#include "tests/apig-sim/openssl_handles.h"
 
 namespace apig_certd::sim {
 
 namespace {
 
-template <auto Fn>
-struct FnDeleter {
-  template <typename T>
-  void operator()(T* pointer) const noexcept {
-    Fn(pointer);
-  }
-};
-using BioPtr = std::unique_ptr<BIO, FnDeleter<BIO_free>>;
-using X509Ptr = std::unique_ptr<X509, FnDeleter<X509_free>>;
 using KeyPtr = std::unique_ptr<EVP_PKEY, FnDeleter<EVP_PKEY_free>>;
 using BignumPtr = std::unique_ptr<BIGNUM, FnDeleter<BN_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, FnDeleter<GENERAL_NAMES_free>>;
@@ -51,13 +44,6 @@ constexpr std::time_t kLatestNotAfter = 2147483647;
 
 ApigError bad_request(std::string code, std::string message) {
   return ApigError{400, std::move(code), std::move(message)};
-}
-
-BioPtr memory_bio(std::string_view text) {
-  if (text.size() > static_cast<std::size_t>(INT_MAX)) {
-    return BioPtr(BIO_new_mem_buf("", 0));
-  }
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
 // Every certificate of a PEM text, or an empty vector when it is unparsable or has none.

@@ -33,6 +33,7 @@
 #include <sys/time.h>
 
 #include "daemon/core/fn_deleter.h"
+#include "tests/apig-sim/openssl_handles.h"
 
 namespace apig_certd::sim {
 
@@ -40,8 +41,6 @@ namespace {
 
 using SslCtxPtr = std::unique_ptr<SSL_CTX, FnDeleter<SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, FnDeleter<SSL_free>>;
-using BioPtr = std::unique_ptr<BIO, FnDeleter<BIO_free>>;
-using X509Ptr = std::unique_ptr<X509, FnDeleter<X509_free>>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, FnDeleter<EVP_PKEY_free>>;
 
 struct X509StackDeleter {
@@ -56,10 +55,6 @@ constexpr time_t kHandshakeTimeoutSeconds = 5;
 // password prompt must never happen: this callback refuses to supply one.
 int no_password(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*user*/) {
   return 0;
-}
-
-BioPtr memory_bio(std::string_view text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
 // Sets the bound certificate for the SNI name on `ssl`; false when there is none.

@@ -86,9 +86,15 @@ class RunTest : public SyncTest {
   // Starts `apig-certd run` with the current config; `environment` adds to the child's.
   void start_daemon(std::map<std::string, std::string> environment = {}) {
     // The test's own [daemon] lines (daemon_extra_) stay; the daemon's timing is added.
+    // Restartable: the timing lines are added for this config only, and the socket of an
+    // earlier start is replaced.
+    const std::string test_lines = daemon_extra_;
     daemon_extra_ += "debounce = \"" + debounce_ + "\"\nrescan_interval = \"" + rescan_ +
                      "\"\nlog_level = \"" + log_level_ + "\"\n";
     const std::filesystem::path config = write_config();
+    daemon_extra_ = test_lines;
+    notify_.reset();
+    std::filesystem::remove(temp_dir_.path() / "notify.sock");
     notify_ = std::make_unique<NotifySocket>(temp_dir_.path() / "notify.sock");
     ASSERT_TRUE(notify_->bound());
     environment.emplace("NOTIFY_SOCKET", notify_->path().string());

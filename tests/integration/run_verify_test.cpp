@@ -10,7 +10,7 @@
 
 #include "tests/integration/run_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::run_verify_test {
 namespace {
 
 using nlohmann::json;
@@ -47,4 +47,4 @@ TEST_F(RunVerifyTest, AFailedProbeIsRetriedOnTheScheduleWithoutBindingAgain) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::run_verify_test

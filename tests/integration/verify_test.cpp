@@ -18,7 +18,7 @@
 
 #include "tests/integration/sync_fixture.h"
 
-namespace apig_certd::testing {
+namespace apig_certd::testing::verify_test {
 namespace {
 
 using nlohmann::json;
@@ -232,4 +232,4 @@ TEST_F(VerifyTest, WithoutVerifyNothingIsProbed) {
 }
 
 }  // namespace
-}  // namespace apig_certd::testing
+}  // namespace apig_certd::testing::verify_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::apig {
+namespace apig_certd::apig::api_error_test {
 namespace {
 
 http::Response response(long status, std::string body, std::vector<http::Header> headers = {}) {
@@ -72,4 +72,4 @@ TEST(ApiError, EveryDocumentedValidationCodeHasAHint) {
 }
 
 }  // namespace
-}  // namespace apig_certd::apig
+}  // namespace apig_certd::apig::api_error_test

@@ -6,7 +6,7 @@
 
 #include "tests/support/fake_transport.h"
 
-namespace apig_certd::apig {
+namespace apig_certd::apig::client_test {
 namespace {
 
 // Adds a token header; counts refreshes; can refuse to refresh.
@@ -150,4 +150,4 @@ TEST(EncodePathSegment, KeepsUnreservedEncodesTheRest) {
 }
 
 }  // namespace
-}  // namespace apig_certd::apig
+}  // namespace apig_certd::apig::client_test

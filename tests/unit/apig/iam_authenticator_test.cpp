@@ -8,7 +8,7 @@
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
 
-namespace apig_certd::apig {
+namespace apig_certd::apig::iam_authenticator_test {
 namespace {
 
 constexpr const char* kPassword = "p@ss\"word\\with-escapes";
@@ -112,4 +112,4 @@ TEST_F(IamAuthenticatorTest, AnswerWithoutTokenHeaderOrExpiryIsAnError) {
 }
 
 }  // namespace
-}  // namespace apig_certd::apig
+}  // namespace apig_certd::apig::iam_authenticator_test

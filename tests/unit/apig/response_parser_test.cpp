@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::apig {
+namespace apig_certd::apig::response_parser_test {
 namespace {
 
 constexpr const char* kGroup = R"({
@@ -125,4 +125,4 @@ TEST(ParseErrorBody, ApigIamAndGarbage) {
 }
 
 }  // namespace
-}  // namespace apig_certd::apig
+}  // namespace apig_certd::apig::response_parser_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::app {
+namespace apig_certd::app::command_line_test {
 namespace {
 
 Result<CommandLine> parse(std::initializer_list<std::string_view> arguments,
@@ -95,4 +95,4 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{{"check", "extra"}, "unexpected argument 'extra'"}));
 
 }  // namespace
-}  // namespace apig_certd::app
+}  // namespace apig_certd::app::command_line_test

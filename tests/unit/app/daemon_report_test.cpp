@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::app {
+namespace apig_certd::app::daemon_report_test {
 namespace {
 
 using std::chrono::hours;
@@ -131,4 +131,4 @@ TEST(StatusLine, TargetsNotSeenYetArePending) {
 }
 
 }  // namespace
-}  // namespace apig_certd::app
+}  // namespace apig_certd::app::daemon_report_test

@@ -6,7 +6,7 @@
 
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::app {
+namespace apig_certd::app::hook_request_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -148,4 +148,4 @@ TEST(HookBindings, SharedDirectoryMatchesEveryBindingInIt) {
 }
 
 }  // namespace
-}  // namespace apig_certd::app
+}  // namespace apig_certd::app::hook_request_test

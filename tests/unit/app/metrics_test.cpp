@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::app {
+namespace apig_certd::app::metrics_test {
 namespace {
 
 using std::chrono::hours;
@@ -68,4 +68,4 @@ TEST(Metrics, UpIsZeroWhenApigWasUnreadable) {
 }
 
 }  // namespace
-}  // namespace apig_certd::app
+}  // namespace apig_certd::app::metrics_test

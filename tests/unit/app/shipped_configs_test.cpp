@@ -10,7 +10,7 @@
 #include "daemon/settings/settings.h"
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::app {
+namespace apig_certd::app::shipped_configs_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -83,4 +83,4 @@ TEST(ShippedConfig, PasswordExampleDerivesTheIamEndpoint) {
 }
 
 }  // namespace
-}  // namespace apig_certd::app
+}  // namespace apig_certd::app::shipped_configs_test

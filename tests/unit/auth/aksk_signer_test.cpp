@@ -9,7 +9,7 @@
 
 #include "daemon/crypto/digest.h"
 
-namespace apig_certd::auth {
+namespace apig_certd::auth::aksk_signer_test {
 namespace {
 
 using std::chrono::minutes;
@@ -558,4 +558,4 @@ TEST_F(AkSkSecretsTest, SignErrorsContainNoSecrets) {
 }
 
 }  // namespace
-}  // namespace apig_certd::auth
+}  // namespace apig_certd::auth::aksk_signer_test

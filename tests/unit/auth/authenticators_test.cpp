@@ -6,7 +6,7 @@
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::auth {
+namespace apig_certd::auth::authenticators_test {
 namespace {
 
 SecretReader constant(std::string value) {
@@ -125,4 +125,4 @@ TEST(TokenAuthenticator, EmptyTokenIsRefused) {
 }
 
 }  // namespace
-}  // namespace apig_certd::auth
+}  // namespace apig_certd::auth::authenticators_test

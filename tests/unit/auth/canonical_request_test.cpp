@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::auth {
+namespace apig_certd::auth::canonical_request_test {
 namespace {
 
 std::string canonical_uri_of(std::string_view raw_path) {
@@ -98,4 +98,4 @@ TEST(CanonicalQueryString, RejectsMalformedEscapes) {
 }
 
 }  // namespace
-}  // namespace apig_certd::auth
+}  // namespace apig_certd::auth::canonical_request_test

@@ -22,7 +22,7 @@
 
 #include "daemon/auth/aksk_signer.h"
 
-namespace apig_certd::auth {
+namespace apig_certd::auth::signing_vectors_test {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -192,4 +192,4 @@ TEST(SigningVectors, FileHoldsTheTenVectors) {
 }
 
 }  // namespace
-}  // namespace apig_certd::auth
+}  // namespace apig_certd::auth::signing_vectors_test

@@ -15,7 +15,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
-namespace apig_certd::cert {
+namespace apig_certd::cert::bundle_test {
 namespace {
 
 using testing::CertSpec;
@@ -408,4 +408,4 @@ TEST_F(CertBundleTest, KeyTypeNames) {
 }
 
 }  // namespace
-}  // namespace apig_certd::cert
+}  // namespace apig_certd::cert::bundle_test

@@ -11,7 +11,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
-namespace apig_certd::cert {
+namespace apig_certd::cert::certificate_name_test {
 namespace {
 
 constexpr std::string_view kSha256 =
@@ -94,4 +94,4 @@ TEST(CertificateName, FromABundleUsesItsExpiryAndFingerprint) {
 }
 
 }  // namespace
-}  // namespace apig_certd::cert
+}  // namespace apig_certd::cert::certificate_name_test

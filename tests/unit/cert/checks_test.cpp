@@ -24,6 +24,10 @@ void PrintTo(const Problem& problem, std::ostream* out) {
        << problem.message << "\"}";
 }
 
+}  // namespace apig_certd::cert
+
+namespace apig_certd::cert::checks_test {
+
 namespace {
 
 using std::chrono::hours;
@@ -356,4 +360,4 @@ INSTANTIATE_TEST_SUITE_P(
                   false}));
 
 }  // namespace
-}  // namespace apig_certd::cert
+}  // namespace apig_certd::cert::checks_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd {
+namespace apig_certd::duration_test {
 namespace {
 
 using std::chrono::hours;
@@ -73,4 +73,4 @@ TEST(FormatDuration, RoundTripsThroughParse) {
 }
 
 }  // namespace
-}  // namespace apig_certd
+}  // namespace apig_certd::duration_test

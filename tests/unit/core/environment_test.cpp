@@ -5,7 +5,7 @@
 #include "daemon/core/scope_exit.h"
 #include "tests/support/fake_clock.h"
 
-namespace apig_certd {
+namespace apig_certd::environment_test {
 namespace {
 
 TEST(Environment, SnapshotOfProcessSeesPath) {
@@ -45,4 +45,4 @@ TEST(FakeClock, AdvancesBothTimelines) {
 }
 
 }  // namespace
-}  // namespace apig_certd
+}  // namespace apig_certd::environment_test

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace apig_certd {
+namespace apig_certd::json_writer_test {
 namespace {
 
 TEST(JsonWriter, EscapesAndRoundTripsThroughAParser) {
@@ -21,4 +21,4 @@ TEST(JsonWriter, EmptyObject) {
 }
 
 }  // namespace
-}  // namespace apig_certd
+}  // namespace apig_certd::json_writer_test

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::crypto {
+namespace apig_certd::crypto::digest_test {
 namespace {
 
 TEST(Sha256, MatchesFips180Examples) {
@@ -71,4 +71,4 @@ TEST(Cleanse, ZeroesBytesAndEmptiesStrings) {
 }
 
 }  // namespace
-}  // namespace apig_certd::crypto
+}  // namespace apig_certd::crypto::digest_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::engine {
+namespace apig_certd::engine::backoff_test {
 namespace {
 
 using std::chrono::hours;
@@ -32,4 +32,4 @@ TEST(Backoff, RetryAfterWinsWhenLongerButCapped) {
 }
 
 }  // namespace
-}  // namespace apig_certd::engine
+}  // namespace apig_certd::engine::backoff_test

@@ -7,7 +7,7 @@
 
 #include "daemon/core/time_format.h"
 
-namespace apig_certd::engine {
+namespace apig_certd::engine::plan_test {
 namespace {
 
 using std::chrono::hours;
@@ -362,4 +362,4 @@ TEST(PlanNames, PrefixAndDate) {
 }
 
 }  // namespace
-}  // namespace apig_certd::engine
+}  // namespace apig_certd::engine::plan_test

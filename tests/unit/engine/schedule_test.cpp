@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::engine {
+namespace apig_certd::engine::schedule_test {
 namespace {
 
 using std::chrono::hours;
@@ -170,4 +170,4 @@ TEST(Schedule, EarliestDeadlineWins) {
 }
 
 }  // namespace
-}  // namespace apig_certd::engine
+}  // namespace apig_certd::engine::schedule_test

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::engine {
+namespace apig_certd::engine::verification_test {
 namespace {
 
 using std::chrono::seconds;
@@ -180,4 +180,4 @@ TEST(FingerprintPrefix, ShortensToSixteenDigits) {
 }
 
 }  // namespace
-}  // namespace apig_certd::engine
+}  // namespace apig_certd::engine::verification_test

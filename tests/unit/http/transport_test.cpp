@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::http {
+namespace apig_certd::http::transport_test {
 namespace {
 
 TEST(Transport, RedactUrlDropsQueryAndFragment) {
@@ -42,4 +42,4 @@ TEST(Transport, ResponseHeaderLookupIsCaseInsensitive) {
 }
 
 }  // namespace
-}  // namespace apig_certd::http
+}  // namespace apig_certd::http::transport_test

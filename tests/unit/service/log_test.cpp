@@ -7,7 +7,7 @@
 
 #include "tests/support/fake_clock.h"
 
-namespace apig_certd::service {
+namespace apig_certd::service::log_test {
 namespace {
 
 std::string contents(std::FILE* file) {
@@ -59,4 +59,4 @@ TEST(Log, JournalOnlyWhenJournalStreamMatchesStderr) {
 }
 
 }  // namespace
-}  // namespace apig_certd::service
+}  // namespace apig_certd::service::log_test

@@ -9,7 +9,7 @@
 #include "tests/support/notify_socket.h"
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::service {
+namespace apig_certd::service::notifier_test {
 namespace {
 
 // NOTIFY_SOCKET points at a test-owned socket while an object of this lives.
@@ -69,4 +69,4 @@ TEST(Notifier, WatchdogIntervalComesFromTheEnvironment) {
 }
 
 }  // namespace
-}  // namespace apig_certd::service
+}  // namespace apig_certd::service::notifier_test

@@ -17,7 +17,7 @@
 
 #include "daemon/settings/settings.h"
 
-namespace apig_certd::settings {
+namespace apig_certd::settings::settings_config_files_test {
 namespace {
 
 std::filesystem::path configs_directory() {
@@ -233,4 +233,4 @@ TEST(SettingsGoodConfig, FullParsesEveryKey) {
 }
 
 }  // namespace
-}  // namespace apig_certd::settings
+}  // namespace apig_certd::settings::settings_config_files_test

@@ -14,7 +14,7 @@
 #include "daemon/settings/settings.h"
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::settings {
+namespace apig_certd::settings::settings_loader_test {
 namespace {
 
 using std::filesystem::perms;
@@ -514,4 +514,4 @@ TEST(SettingsNames, SpellEnumsAsTheConfigDoes) {
 }
 
 }  // namespace
-}  // namespace apig_certd::settings
+}  // namespace apig_certd::settings::settings_loader_test

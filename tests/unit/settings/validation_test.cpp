@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::settings {
+namespace apig_certd::settings::validation_test {
 namespace {
 
 TEST(SettingsValidation, EditDistance) {
@@ -135,4 +135,4 @@ TEST(SettingsValidation, HostPortRejectsMalformedAddresses) {
 }
 
 }  // namespace
-}  // namespace apig_certd::settings
+}  // namespace apig_certd::settings::validation_test

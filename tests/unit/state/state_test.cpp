@@ -9,7 +9,7 @@
 
 #include "daemon/core/time_format.h"
 
-namespace apig_certd::state {
+namespace apig_certd::state::state_test {
 namespace {
 
 SystemTime at(std::string_view text) {
@@ -258,4 +258,4 @@ INSTANTIATE_TEST_SUITE_P(
                   R"(targets["k"].created[0].sha256: expected a string, got boolean)"}));
 
 }  // namespace
-}  // namespace apig_certd::state
+}  // namespace apig_certd::state::state_test

@@ -20,7 +20,7 @@
 
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::sys {
+namespace apig_certd::sys::atomic_file_test {
 namespace {
 
 using testing::TempDir;
@@ -246,4 +246,4 @@ TEST_F(AtomicFileTest, ReadingAFifoDoesNotBlock) {
 }
 
 }  // namespace
-}  // namespace apig_certd::sys
+}  // namespace apig_certd::sys::atomic_file_test

@@ -10,7 +10,7 @@
 #include "daemon/sys/signal_fd.h"
 #include "daemon/sys/timer_fd.h"
 
-namespace apig_certd::sys {
+namespace apig_certd::sys::event_loop_test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -121,4 +121,4 @@ TEST(SignalFd, DeliversABlockedSignalAsARead) {
 }
 
 }  // namespace
-}  // namespace apig_certd::sys
+}  // namespace apig_certd::sys::event_loop_test

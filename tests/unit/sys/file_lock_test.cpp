@@ -19,7 +19,7 @@
 
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::sys {
+namespace apig_certd::sys::file_lock_test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -218,4 +218,4 @@ TEST_F(FileLockTest, ExcludesAnotherProcess) {
 }
 
 }  // namespace
-}  // namespace apig_certd::sys
+}  // namespace apig_certd::sys::file_lock_test

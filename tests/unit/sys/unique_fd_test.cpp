@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-namespace apig_certd::sys {
+namespace apig_certd::sys::unique_fd_test {
 namespace {
 
 bool is_open(int fd) {
@@ -118,4 +118,4 @@ TEST(UniqueFd, CloseReportsErrorsWithErrno) {
 }
 
 }  // namespace
-}  // namespace apig_certd::sys
+}  // namespace apig_certd::sys::unique_fd_test

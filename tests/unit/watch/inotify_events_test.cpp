@@ -17,7 +17,7 @@
 #include "daemon/sys/unique_fd.h"
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::watch {
+namespace apig_certd::watch::inotify_events_test {
 namespace {
 
 // Appends one record: the header, then `name` NUL-padded to `name_length` bytes (the kernel
@@ -216,4 +216,4 @@ TEST(InotifyEvents, DescribeMaskShowsUnnamedBitsInHexadecimal) {
 }
 
 }  // namespace
-}  // namespace apig_certd::watch
+}  // namespace apig_certd::watch::inotify_events_test

@@ -11,7 +11,7 @@
 
 #include "tests/support/temp_dir.h"
 
-namespace apig_certd::watch {
+namespace apig_certd::watch::watch_plan_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -133,4 +133,4 @@ TEST_F(WatchPlanTest, ChainLongerThanTheKernelFollowsIsCut) {
 }
 
 }  // namespace
-}  // namespace apig_certd::watch
+}  // namespace apig_certd::watch::watch_plan_test

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace apig_certd::watch {
+namespace apig_certd::watch::watch_table_test {
 namespace {
 
 using Paths = std::vector<std::filesystem::path>;
@@ -72,4 +72,4 @@ TEST(WatchTable, UnknownEntriesAreEmpty) {
 }
 
 }  // namespace
-}  // namespace apig_certd::watch
+}  // namespace apig_certd::watch::watch_table_test

@@ -7,7 +7,7 @@
 
 #include "tests/unit/watch/watcher_fixture.h"
 
-namespace apig_certd::watch {
+namespace apig_certd::watch::watcher_producers_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -131,4 +131,4 @@ TEST_F(WatcherProducerTest, DirectoryCreatedLaterIsFollowedAsItAppears) {
 }
 
 }  // namespace
-}  // namespace apig_certd::watch
+}  // namespace apig_certd::watch::watcher_producers_test

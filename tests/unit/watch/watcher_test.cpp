@@ -14,7 +14,7 @@
 
 #include "tests/unit/watch/watcher_fixture.h"
 
-namespace apig_certd::watch {
+namespace apig_certd::watch::watcher_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -237,4 +237,4 @@ TEST_F(WatcherTest, MovedWatcherKeepsItsDescriptorAndWatches) {
 }
 
 }  // namespace
-}  // namespace apig_certd::watch
+}  // namespace apig_certd::watch::watcher_test

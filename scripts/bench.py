@@ -915,6 +915,8 @@ def main():
         args.fleet = 1000
         args.callgrind_iterations = 5
     args.concurrency = 8
+    if args.only and "fleet" not in args.only:
+        args.memory_sizes = sorted(set(args.memory_sizes) | {args.fleet})  # else fleet's runs
 
     previous = None
     if os.path.exists(args.output):

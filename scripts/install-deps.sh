@@ -14,6 +14,7 @@ packages=(
     python3 python3-prometheus-client   # tests: parse the metrics textfile
     dpkg-dev groff-base           # packaging: dpkg-shlibdeps for cpack -G DEB; groff checks the man page
     pebble certbot lego curl jq   # tests/e2e: ACME server and clients, admin API calls
+    valgrind                      # scripts/bench.sh: callgrind, the CPU cost of one bind
 )
 
 missing=()

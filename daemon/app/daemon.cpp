@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdlib>
 
+#include <malloc.h>
+
 #include "daemon/app/daemon_report.h"
 #include "daemon/cert/bundle.h"
 #include "daemon/cert/checks.h"
@@ -474,6 +476,12 @@ void Daemon::on_pass_done() {
   for (const std::string& binding : bindings) {
     last_pass_[binding] = now;
   }
+  // A pass allocates and frees a lot (every bundle parsed by OpenSSL, the responses, on
+  // threads that each have their own malloc arena), and glibc keeps what was freed. The daemon
+  // then sleeps for an hour: give the free pages back (malloc_trim(3) releases whole free
+  // pages in every arena). With 1,000 bindings this is about 8 MiB of RSS (scripts/bench.sh).
+  result.reset();
+  ::malloc_trim(0);
   if (stopping_) {
     log_.write(LogLevel::Info, "stopping: the last pass has ended");
     loop_.stop();

@@ -608,11 +608,26 @@ Result<Bundle> Bundle::load(const BundlePaths& paths) {
   if (!key_file_content) {
     return fail(std::move(key_file_content.error()));
   }
-  auto certificates = parse_certificates(cert_file->bytes.view(), paths);
+  auto bundle = parse(cert_file->bytes.view(), key_file_content->bytes.view(), paths);
+  if (!bundle) {
+    return fail(std::move(bundle.error()));
+  }
+  if ((key_file_content->mode & S_IROTH) != 0) {
+    bundle->load_warnings_.push_back(
+        {Severity::Warning, "",
+         key_file(paths) + " is readable by all users; restrict it, e.g. `chmod o-rwx " +
+             paths.key.string() + "`"});
+  }
+  return bundle;
+}
+
+Result<Bundle> Bundle::parse(std::string_view certificate_text, std::string_view key_text,
+                             const BundlePaths& paths) {
+  auto certificates = parse_certificates(certificate_text, paths);
   if (!certificates) {
     return fail(std::move(certificates.error()));
   }
-  auto key = parse_private_key(key_file_content->bytes.view(), paths);
+  auto key = parse_private_key(key_text, paths);
   if (!key) {
     return fail(std::move(key.error()));
   }
@@ -689,18 +704,16 @@ Result<Bundle> Bundle::load(const BundlePaths& paths) {
     return fail(std::move(pkcs8.error()));
   }
   bundle.private_key_pem_ = std::move(*pkcs8);
-
-  if ((key_file_content->mode & S_IROTH) != 0) {
-    bundle.load_warnings_.push_back(
-        {Severity::Warning, "",
-         key_file(paths) + " is readable by all users; restrict it, e.g. `chmod o-rwx " +
-             paths.key.string() + "`"});
-  }
   return bundle;
 }
 
 Result<Bundle> load_bundle(const BundlePaths& paths) {
   return Bundle::load(paths);
+}
+
+Result<Bundle> parse_bundle(std::string_view certificate_text, std::string_view key_text,
+                            const BundlePaths& paths) {
+  return Bundle::parse(certificate_text, key_text, paths);
 }
 
 }  // namespace apig_certd::cert

@@ -64,6 +64,9 @@ class Bundle {
  public:
   // Same as load_bundle(paths).
   static Result<Bundle> load(const BundlePaths& paths);
+  // Same as parse_bundle(certificate_text, key_text, paths).
+  static Result<Bundle> parse(std::string_view certificate_text, std::string_view key_text,
+                              const BundlePaths& paths);
 
   Bundle(const Bundle&) = delete;
   Bundle& operator=(const Bundle&) = delete;
@@ -153,5 +156,12 @@ class Bundle {
 // The checks (key match, validity, SANs, chain order, key type) are check_bundle()'s job: a
 // bundle that loads may still fail them.
 Result<Bundle> load_bundle(const BundlePaths& paths);
+
+// As load_bundle(), from the two files' contents already in memory (the fuzz target's entry
+// point): the same ParseError and InvalidArgument results, but nothing is read, so the
+// file-level errors above never occur and load_warnings() is empty. `paths` only names the
+// files in messages and is kept as paths().
+Result<Bundle> parse_bundle(std::string_view certificate_text, std::string_view key_text,
+                            const BundlePaths& paths);
 
 }  // namespace apig_certd::cert

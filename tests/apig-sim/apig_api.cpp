@@ -24,6 +24,7 @@
 #include "daemon/crypto/digest.h"
 #include "tests/apig-sim/render.h"
 #include "tests/apig-sim/simulator.h"
+#include "tests/apig-sim/upload.h"
 
 namespace apig_certd::sim {
 
@@ -32,12 +33,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kPrefix = "^/v2/([^/]+)/apigw";
-
-struct Upload {
-  std::string cert_content;
-  std::string name;
-  std::string private_key;
-};
 
 HttpResponse json_response(int status, const json& body) {
   HttpResponse response;
@@ -55,36 +50,6 @@ HttpResponse no_content() {
 
 ApigError not_found(std::string code, std::string message) {
   return ApigError{404, std::move(code), std::move(message)};
-}
-
-tl::expected<Upload, ApigError> read_upload(std::string_view body) {
-  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    return tl::unexpected(ApigError{400, "APIG.2011", "The request body is not a JSON object"});
-  }
-  std::array<std::string, 3> values;
-  static constexpr std::array<std::string_view, 3> kFields = {"cert_content", "name",
-                                                              "private_key"};
-  for (std::size_t i = 0; i < kFields.size(); ++i) {
-    const auto found = parsed.find(kFields[i]);
-    if (found == parsed.end() || found->is_null() ||
-        (found->is_string() && found->get<std::string>().empty())) {
-      return tl::unexpected(ApigError{
-          400, "APIG.2001",
-          "The request parameters must be specified, parameterName:" + std::string(kFields[i])});
-    }
-    if (!found->is_string()) {
-      return tl::unexpected(ApigError{
-          400, "APIG.2012", "Invalid parameter value, parameterName:" + std::string(kFields[i])});
-    }
-    values[i] = found->get<std::string>();
-  }
-  if (!is_valid_certificate_name(values[1])) {
-    return tl::unexpected(ApigError{
-        400, "APIG.2012",
-        "Invalid parameter value, parameterName:name. Please refer to the support documentation"});
-  }
-  return Upload{std::move(values[0]), std::move(values[1]), std::move(values[2])};
 }
 
 // offset/limit per REFERENCE.md §1: offset < 0 -> 0; limit <= 0 -> 20; limit > 500 -> 500.

@@ -81,7 +81,13 @@ KeyPtr read_key(std::string_view pem) {
   return key;
 }
 
+// "" for a key OpenSSL could not decode: X509_get0_pubkey() is null when the certificate's
+// SubjectPublicKeyInfo is damaged, although the certificate itself parsed.
 std::string algorithm_type(const EVP_PKEY* key) {
+  if (key == nullptr) {
+    ERR_clear_error();
+    return "";
+  }
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_RSA:
       return "RSA";

@@ -197,6 +197,29 @@ TEST_F(CertBundleTest, MovingWipesTheKeyOfTheSource) {
   EXPECT_EQ(assigned.private_key_pem().view(), chain.key.pem());
 }
 
+TEST_F(CertBundleTest, ParseFromMemoryGivesTheFactsOfLoadWithoutFileWarnings) {
+  const auto chain = make_chain({.sans = {"a.example.com"}});
+  const auto lineage =
+      testing::write_lineage(temp_dir_, "lineage", chain.fullchain(), chain.key.pem());
+  ASSERT_EQ(::chmod(lineage.key.c_str(), 0644), 0);
+  auto loaded = load_bundle({lineage.cert, lineage.key});
+  ASSERT_TRUE(loaded.has_value());
+  ASSERT_EQ(loaded->load_warnings().size(), 1U);
+
+  auto parsed = parse_bundle(chain.fullchain(), chain.key.pem(), {lineage.cert, lineage.key});
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().to_string();
+  EXPECT_EQ(parsed->sha256(), loaded->sha256());
+  EXPECT_EQ(parsed->certificate_pem(), loaded->certificate_pem());
+  EXPECT_EQ(parsed->private_key_pem().view(), loaded->private_key_pem().view());
+  EXPECT_EQ(parsed->paths().cert, lineage.cert);
+  EXPECT_TRUE(parsed->load_warnings().empty());
+
+  const auto garbage = parse_bundle("not pem", chain.key.pem(), {"/x/cert.pem", "/x/key.pem"});
+  ASSERT_FALSE(garbage.has_value());
+  EXPECT_EQ(garbage.error().code(), ErrorCode::ParseError);
+  EXPECT_THAT(garbage.error().to_string(), HasSubstr("/x/cert.pem"));
+}
+
 // Errors. Each names the file and what to do; parse errors name the APIG code.
 
 TEST_F(CertBundleTest, MissingFileIsNotFound) {

@@ -31,26 +31,10 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
     exit 2
 fi
 
-# The build's own dependencies, then what only fuzzing needs. With --no-install-recommends
-# (as install-deps.sh installs) Debian 12's clang leaves out libclang-rt-14-dev, which holds
+# The build's own dependencies and what only fuzzing needs. With --no-install-recommends (as
+# install-deps.sh installs) Debian 12's clang leaves out libclang-rt-14-dev, which holds
 # libclang_rt.fuzzer, .asan and .ubsan_standalone (checked with dpkg -S).
-"$root/scripts/install-deps.sh"
-fuzz_packages=(clang libclang-rt-14-dev)
-missing=()
-for package in "${fuzz_packages[@]}"; do
-    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-    if [[ "$status" != "install ok installed" ]]; then
-        missing+=("$package")
-    fi
-done
-if ((${#missing[@]} > 0)); then
-    if [[ $(id -u) -ne 0 ]]; then
-        echo "fuzz: missing packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
-        exit 1
-    fi
-    echo "fuzz: installing ${missing[*]}" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+"$root/scripts/install-deps.sh" libclang-rt-14-dev
 
 # The fuzz build needs nothing from the test suite (gtest, the simulator's server).
 CC=clang CXX=clang++ cmake -S "$root" -B "$build_dir" -G Ninja \

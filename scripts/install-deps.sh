@@ -2,6 +2,7 @@
 # Installs every Debian 12 package that building and testing apig-certd needs.
 # The single source of truth for dependencies: scripts/test.sh, scripts/demo.sh and CI call it.
 # Idempotent: when everything is installed it only checks, in well under a second.
+# Arguments name more packages a script needs beyond these (scripts/fuzz.sh: the clang runtimes).
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,7 @@ packages=(
     dpkg-dev groff-base           # packaging: dpkg-shlibdeps for cpack -G DEB; groff checks the man page
     pebble certbot lego curl jq   # tests/e2e: ACME server and clients, admin API calls
     valgrind                      # scripts/bench.sh: callgrind, the CPU cost of one bind
+    "$@"
 )
 
 missing=()

@@ -71,6 +71,11 @@ struct Work {
   std::optional<std::string> lost_to;
 };
 
+// The name of the certificate the target serves after this pass's write (or without one).
+const std::string& serving_name(const Work& item) {
+  return item.written ? item.bound_name : item.plan.certificate_name;
+}
+
 std::string describe_problem(const cert::Problem& problem) {
   return problem.apig_code.empty() ? problem.message
                                    : problem.message + " [" + problem.apig_code + "]";
@@ -511,7 +516,7 @@ void Pass::poll(std::vector<Work>& work) {
           // Something else (a console user, another tool, a restored backend) may replace or
           // remove the certificate while we wait for the CNAME: waiting on would be for
           // nothing, so the target fails now and the next attempt sees the drift.
-          const std::string& ours = item.written ? item.bound_name : item.plan.certificate_name;
+          const std::string& ours = serving_name(item);
           if (!ours.empty() && ssl_id_of(*domain, ours).empty()) {
             item.lost_to = domain->ssl_name.empty() ? domain->ssl_id : domain->ssl_name;
             item.cname_final = true;
@@ -635,7 +640,7 @@ TargetOutcome Pass::outcome(const Work& item) const {
     return result;
   }
   if (item.lost_to) {
-    const std::string& ours = item.written ? item.bound_name : item.plan.certificate_name;
+    const std::string& ours = serving_name(item);
     result.result = "failed";
     result.detail =
         "'" + ours +

@@ -20,6 +20,7 @@
 #include <system_error>
 #include <utility>
 
+#include "daemon/core/in_quotes.h"
 #include "daemon/settings/file_reader.h"
 #include "daemon/settings/loader_parts.h"
 #include "daemon/settings/validation.h"
@@ -92,7 +93,7 @@ void read_duration_at_least(const toml::table& table, std::string_view key, Dura
   if (too_small) {
     const std::string relation = bound == Bound::Inclusive ? "at least " : "more than ";
     diagnostics.error(value_location(table, key, diagnostics),
-                      "'" + std::string(key) + "' must be " + relation + format_duration(minimum) +
+                      in_quotes(key) + " must be " + relation + format_duration(minimum) +
                           ", got " + format_duration(*value));
     return;
   }
@@ -358,7 +359,7 @@ const Section& section(std::string_view name) {
 std::optional<std::string> check_endpoint(std::string_view value, std::string_view key,
                                           bool insecure_http, const SourceLocation& location,
                                           Diagnostics& diagnostics) {
-  const std::string name = "'" + std::string(key) + "'";
+  const std::string name = in_quotes(key);
   const Result<Url> url = parse_url(value);
   if (!url) {
     diagnostics.error(location, name + " is not a valid URL: " + url.error().message() +

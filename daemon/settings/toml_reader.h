@@ -19,6 +19,7 @@
 #include <toml++/toml.h>
 
 #include "daemon/core/duration.h"
+#include "daemon/core/in_quotes.h"
 #include "daemon/settings/diagnostics.h"
 
 namespace apig_certd::settings {
@@ -78,9 +79,8 @@ std::optional<Enum> read_choice(const toml::table& table, std::string_view key,
     expected += expected.empty() ? "" : ", ";
     expected += "\"" + std::string(choice.spelling) + "\"";
   }
-  diagnostics.error(
-      value_location(table, key, diagnostics),
-      "'" + std::string(key) + "' must be one of " + expected + ", got \"" + *text + "\"");
+  diagnostics.error(value_location(table, key, diagnostics),
+                    in_quotes(key) + " must be one of " + expected + ", got \"" + *text + "\"");
   return std::nullopt;
 }
 

@@ -240,71 +240,51 @@ json rule(const std::string& method, const std::string& path_regex, json fields,
 constexpr const char* kBindPath = "/certificate$";
 constexpr const char* kGroupPath = "/api-groups/g1$";
 
+// A row whose fault is one simulator rule that the retries of the same run get past.
+FaultRow retried_past(std::string name, json fault) {
+  return {.name = std::move(name),
+          .inject = [fault = std::move(fault)](FaultMatrixTest& t) { t.add_fault(fault); },
+          .exit_code = 0,
+          .explained = "bound:",
+          .bound_after_fault = true};
+}
+
+// A row whose fault is one simulator rule that fails the run, explained by `explained`.
+FaultRow failed_by(std::string name, json fault, std::string explained) {
+  return {.name = std::move(name),
+          .inject = [fault = std::move(fault)](FaultMatrixTest& t) { t.add_fault(fault); },
+          .explained = std::move(explained)};
+}
+
 std::vector<FaultRow> rows() {
   std::vector<FaultRow> table;
   auto add = [&table](FaultRow row) { table.push_back(std::move(row)); };
 
   // --- the API answers, badly ---
-  add({.name = "ServerError500ThreeTimesThenSuccess",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(rule("POST", kBindPath, {{"status", 500}}, 3));
-           },
-       .exit_code = 0,
-       .explained = "bound:",
-       .bound_after_fault = true});
-  add({.name = "Apig9008AtHttp500",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(
-                 rule("POST", kBindPath,
-                      {{"status", 500},
-                       {"body", R"({"error_code":"APIG.9008","error_msg":"Too many requests"})"}},
-                      2));
-           },
-       .exit_code = 0,
-       .explained = "bound:",
-       .bound_after_fault = true});
-  add({.name = "Throttled429WithRetryAfter",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(
-                 rule("POST", kBindPath, {{"status", 429}, {"headers", {{"Retry-After", "1"}}}}));
-           },
-       .exit_code = 0,
-       .explained = "bound:",
-       .bound_after_fault = true});
-  add({.name = "Throttled429WithoutRetryAfter",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(rule("POST", kBindPath, {{"status", 429}}, 2));
-           },
-       .exit_code = 0,
-       .explained = "bound:",
-       .bound_after_fault = true});
-  add({.name = "MalformedJson",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(rule("GET", kGroupPath,
-                              {{"status", 200}, {"body", R"({"id": "g1", "url_doma)"}}, -1));
-           },
-       .explained = "JSON"});
-  add({.name = "ValidJsonWithAWrongFieldType",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(
-                 rule("GET", kGroupPath,
-                      {{"status", 200},
-                       {"body", R"({"id":"g1","name":"g1","url_domains":"www.example.com"})"}},
-                      -1));
-           },
-       .explained = "url_domains"});
-  add({.name = "FiftyMebibyteResponse",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(rule("GET", kGroupPath, {{"status", 200}, {"body_bytes", 50 << 20}}, -1));
-           },
-       .explained = "larger than"});
+  add(retried_past("ServerError500ThreeTimesThenSuccess",
+                   rule("POST", kBindPath, {{"status", 500}}, 3)));
+  add(retried_past("Apig9008AtHttp500",
+                   rule("POST", kBindPath,
+                        {{"status", 500},
+                         {"body", R"({"error_code":"APIG.9008","error_msg":"Too many requests"})"}},
+                        2)));
+  add(retried_past(
+      "Throttled429WithRetryAfter",
+      rule("POST", kBindPath, {{"status", 429}, {"headers", {{"Retry-After", "1"}}}})));
+  add(retried_past("Throttled429WithoutRetryAfter", rule("POST", kBindPath, {{"status", 429}}, 2)));
+  add(failed_by(
+      "MalformedJson",
+      rule("GET", kGroupPath, {{"status", 200}, {"body", R"({"id": "g1", "url_doma)"}}, -1),
+      "JSON"));
+  add(failed_by("ValidJsonWithAWrongFieldType",
+                rule("GET", kGroupPath,
+                     {{"status", 200},
+                      {"body", R"({"id":"g1","name":"g1","url_domains":"www.example.com"})"}},
+                     -1),
+                "url_domains"));
+  add(failed_by("FiftyMebibyteResponse",
+                rule("GET", kGroupPath, {{"status", 200}, {"body_bytes", 50 << 20}}, -1),
+                "larger than"));
   add({.name = "BindRefusedWith2051OnADomainThatHasACertificate",
        .inject =
            [](FaultMatrixTest& t) {
@@ -350,17 +330,15 @@ std::vector<FaultRow> rows() {
              EXPECT_EQ(t.count_requests("POST", "/v3/auth/tokens"), 2) << t.describe_requests();
              EXPECT_EQ(t.count_requests("POST", "/certificate"), 0);
            }});
-  add({.name = "SignatureRejectedApigw0301",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(rule(
-                 "GET", kGroupPath,
-                 {{"status", 401},
-                  {"body",
-                   R"({"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"})"}},
-                 -1));
-           },
-       .explained = "APIGW.0301"});
+  add(failed_by(
+      "SignatureRejectedApigw0301",
+      rule(
+          "GET", kGroupPath,
+          {{"status", 401},
+           {"body",
+            R"({"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"})"}},
+          -1),
+      "APIGW.0301"));
 
   // --- the network ---
   add({.name = "ConnectionRefused",
@@ -369,14 +347,8 @@ std::vector<FaultRow> rows() {
              t.endpoint_ = "https://127.0.0.1:" + std::to_string(closed_port());
            },
        .explained = "onnect"});
-  add({.name = "ConnectionResetMidResponse",
-       .inject =
-           [](FaultMatrixTest& t) {
-             t.add_fault(rule("POST", kBindPath, {{"action", "reset"}}, 2));
-           },
-       .exit_code = 0,
-       .explained = "bound:",
-       .bound_after_fault = true});
+  add(retried_past("ConnectionResetMidResponse",
+                   rule("POST", kBindPath, {{"action", "reset"}}, 2)));
   add({.name = "ServerThatHangs",
        .inject =
            [](FaultMatrixTest& t) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <pthread.h>
+#include <sys/prctl.h>
 
 #include "daemon/app/check_command.h"
 #include "daemon/app/command_line.h"
@@ -44,6 +45,12 @@ int main_command(int argc, char** argv) {
     // a write whose answer was lost is re-read before it is ever sent again).
     const sigset_t signals = sys::daemon_signals();
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+  }
+  if (line->command != Command::Help && line->command != Command::Version) {
+    // Every other command may read a private key, a secret key, a token or a password: no
+    // core dumps of this process (whatever `ulimit -c` says), and no ptrace by other
+    // processes of the same user. Set before the config or any key is read.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
   switch (line->command) {
     case Command::Help:

@@ -1,7 +1,5 @@
 #include "daemon/app/run_command.h"
 
-#include <sys/prctl.h>
-
 #include "daemon/app/daemon.h"
 #include "daemon/app/exit_code.h"
 #include "daemon/app/load_config.h"
@@ -17,10 +15,6 @@ int run_daemon(const CommandLine& line, const Environment& environment, const Cl
   if (!config) {
     return kExitConfig;
   }
-  // The daemon holds private keys and credentials in memory for its whole life: no core
-  // dumps, and no ptrace by other processes of the same user.
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
   const std::unique_ptr<service::Log> log =
       service::make_log(environment, config->daemon.log_level, clock);
   for (const std::string& warning : config->warnings) {

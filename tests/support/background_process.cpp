@@ -102,6 +102,10 @@ std::optional<int> BackgroundProcess::wait(std::chrono::milliseconds timeout) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
 }
 
+bool BackgroundProcess::dumped_core() const {
+  return reaped_ && WIFSIGNALED(status_) && WCOREDUMP(status_);
+}
+
 int BackgroundProcess::stop(std::chrono::milliseconds timeout) {
   if (reaped_) {
     return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;

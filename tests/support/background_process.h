@@ -42,6 +42,8 @@ class BackgroundProcess {
   // SIGTERM, then wait(timeout); SIGKILL when that runs out (returning -1).
   int stop(std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
   bool exited() const { return reaped_; }
+  // After wait()/stop(): a signal ended the child and the kernel wrote a core dump of it.
+  bool dumped_core() const;
 
   // Waits until stdout / stderr contains `text` `count` times (or the child exits).
   bool wait_for_stdout(std::string_view text, std::chrono::milliseconds timeout, int count = 1);

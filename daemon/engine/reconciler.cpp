@@ -730,6 +730,9 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
           [&](const state::CreatedCertificate& created) { return created.ssl_id == item.ssl_id; });
       if (!known && !item.ssl_id.empty()) {
         entry.created.push_back({item.ssl_id, item.bound_name, item.plan.sha256, now});
+        if (entry.created.size() > state::kMaxCreatedRemembered) {
+          entry.created.erase(entry.created.begin());
+        }
       }
     }
     const bool failed = !result.ok && result.result == "failed";

@@ -4,6 +4,7 @@
 // saved as {state_dir}/state.json. It holds fingerprints, names, ids, times and results,
 // and deliberately has no field that could hold a secret (no key, token or password).
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +26,12 @@ struct LastError {
 
   bool operator==(const LastError&) const = default;
 };
+
+// How many created certificates a target remembers (the oldest are forgotten first). Cleanup
+// (cleanup = true, the default) keeps the list at keep_previous + 1; this bounds it when
+// cleanup is off or keeps failing, so neither the state file nor the daemon's memory grows
+// with every renewal.
+inline constexpr std::size_t kMaxCreatedRemembered = 16;
 
 // A certificate object apig-certd created for a target (remembered for later cleanup).
 struct CreatedCertificate {

@@ -65,6 +65,14 @@ Result<void> apply_option(std::string_view option, std::string_view value,
       return fail(std::move(port.error()));
     }
     command_line.tls_port = *port;
+  } else if (option == "--keep-alive-requests") {
+    int count = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), count);
+    if (error != std::errc() || end != value.data() + value.size() || count < 1 ||
+        count > 100'000) {
+      return fail(ErrorCode::InvalidArgument, "--keep-alive-requests: must be 1..100000");
+    }
+    command_line.keep_alive_requests = count;
   } else {
     return fail(ErrorCode::InvalidArgument, "unknown option '" + std::string(option) + "'");
   }
@@ -99,7 +107,7 @@ Result<CommandLine> parse_command_line(std::span<const char* const> arguments) {
 
 const char* usage() {
   return "usage: apig-sim --seed FILE.json [--listen 127.0.0.1:0] [--tls-cert PEM --tls-key PEM]\n"
-         "                [--port-file PATH] [--tls-port PORT]\n"
+         "                [--port-file PATH] [--tls-port PORT] [--keep-alive-requests N]\n"
          "A Huawei Cloud APIG simulator for tests; see tests/apig-sim/README.md.\n";
 }
 

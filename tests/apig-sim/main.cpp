@@ -61,7 +61,8 @@ int serve(const sim::CommandLine& command_line, const sigset_t& signals) {
   }
   sim::Simulator simulator(std::move(*seed), clock);
   const sim::ServerOptions options{command_line.host, command_line.port,
-                                   command_line.tls_certificate, command_line.tls_key};
+                                   command_line.tls_certificate, command_line.tls_key,
+                                   static_cast<std::size_t>(command_line.keep_alive_requests)};
   auto server = sim::HttpServer::start(options, simulator);
   if (!server) {
     std::fprintf(stderr, "apig-sim: %s\n", server.error().to_string().c_str());

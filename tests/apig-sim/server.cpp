@@ -36,7 +36,6 @@ namespace {
 constexpr std::array<std::string_view, 4> kSyntheticHeaders = {"REMOTE_ADDR", "REMOTE_PORT",
                                                                "LOCAL_ADDR", "LOCAL_PORT"};
 constexpr std::size_t kWorkerThreads = 32;
-constexpr std::size_t kKeepAliveRequests = 100;
 
 HttpRequest to_request(const httplib::Request& incoming) {
   HttpRequest request;
@@ -181,8 +180,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& optio
   // httplib closes a keep-alive connection after 5 requests; a gateway in front of APIG
   // (nginx: keepalive_requests 100, 1000 since 1.19.10) serves many more. With 5, a client
   // pays a new TLS handshake every 5 requests, which the benchmarks would charge to
-  // apig-certd (a 1,000-target sync made some 250 connections instead of 16).
-  server->set_keep_alive_max_count(kKeepAliveRequests);
+  // apig-certd (a 1,000-target sync made some 250 connections instead of 16). Default 100.
+  server->set_keep_alive_max_count(options.keep_alive_requests);
   std::unique_ptr<HttpServer> running(new HttpServer(std::move(server), 0, tls));
   install_handlers(*running->server_, simulator, running->port_);
   const int port = options.port == 0 ? running->server_->bind_to_any_port(options.host)

@@ -3,6 +3,7 @@
 // HttpServer: httplib's server (plain or TLS) on a loopback address, feeding every request
 // to a Simulator. The only file that includes httplib.h.
 
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -24,6 +25,8 @@ struct ServerOptions {
   // Both set: serve HTTPS with this certificate chain and key (PEM files).
   std::optional<std::filesystem::path> tls_certificate;
   std::optional<std::filesystem::path> tls_key;
+  // Requests per keep-alive connection before the server closes it.
+  std::size_t keep_alive_requests = 100;
 };
 
 class HttpServer {

@@ -149,6 +149,7 @@ class SyncTest : public ::testing::Test {
     if (sim_tls_listener_) {
       options.tls_port = 0;
     }
+    options.extra_arguments = sim_arguments_;
     sim_ = SimProcess::start(options);
     ASSERT_NE(sim_, nullptr);
   }
@@ -379,8 +380,9 @@ class SyncTest : public ::testing::Test {
   bool use_password_ = false;  // [auth] method = "password", IAM at the simulator
   std::string endpoint_;       // [apig] endpoint instead of the simulator's URL
   std::string renew_warning_ = "7d";
-  std::string daemon_extra_;       // more lines for [daemon] (e.g. debounce for `run`)
-  bool sim_tls_listener_ = false;  // start_sim() with --tls-port 0 (sim_->tls_port())
+  std::string daemon_extra_;                // more lines for [daemon] (e.g. debounce for `run`)
+  std::vector<std::string> sim_arguments_;  // more apig-sim arguments for start_sim()
+  bool sim_tls_listener_ = false;           // start_sim() with --tls-port 0 (sim_->tls_port())
   // More lines for a target's table, by domain (e.g. "  verify = true\n").
   std::map<std::string, std::string> target_extra_;
   std::string outputs_;  // Everything every run printed, scanned for secrets in TearDown.

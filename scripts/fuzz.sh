@@ -9,7 +9,8 @@
 #   RUNS=10000000 scripts/fuzz.sh 3600 duration   # stop at 10 M executions or after an hour
 #
 # The repository's corpus (tests/fuzz/corpus/NAME) is never written: each run copies it to
-# BUILD_DIR/fuzz-runs/NAME/corpus, and crashing inputs land in BUILD_DIR/fuzz-runs/NAME/.
+# BUILD_DIR/fuzz-runs/NAME/corpus (adding the certificate and key seeds that
+# tests/fuzz/make-seeds.sh makes), and crashing inputs land in BUILD_DIR/fuzz-runs/NAME/.
 # To reproduce one: BUILD_DIR/tests/fuzz/NAME_fuzz CRASH-FILE.
 set -euo pipefail
 
@@ -65,6 +66,10 @@ for target in "${targets[@]}"; do
     rm -rf "$run_dir"
     mkdir -p "$run_dir"
     cp -r "$corpus" "$run_dir/corpus"
+    # Seeds with certificates and keys are made fresh for each run (none is committed).
+    case $target in
+        bundle | apig_sim_upload) "$root/tests/fuzz/make-seeds.sh" "$target" "$run_dir/corpus" ;;
+    esac
     log="$run_dir/log.txt"
     echo "fuzz: $target for ${seconds}s (log: $log)" >&2
     status=0

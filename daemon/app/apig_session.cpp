@@ -4,6 +4,8 @@
 // request, or after a 401), so a rotated key file is picked up without a restart. The IAM
 // token fetch gets its own transport: the authenticator may be called while the APIG
 // transport is between requests of the same worker, and transports are not re-entrant.
+// Every transport of the session shares one trust store (the system CAs and apig.ca_file,
+// parsed once per session instead of once per TLS connection).
 
 #include "daemon/app/apig_session.h"
 
@@ -12,6 +14,7 @@
 #include "daemon/auth/token_authenticator.h"
 #include "daemon/core/check.h"
 #include "daemon/http/curl_transport.h"
+#include "daemon/http/trust_store.h"
 
 namespace apig_certd::app {
 
@@ -22,11 +25,12 @@ auth::SecretReader reader_for(const settings::SecretSource& source,
   return [source, environment] { return settings::read_secret(source, environment); };
 }
 
-Result<std::unique_ptr<http::Transport>> make_transport(const settings::Settings& config,
-                                                        const std::atomic<bool>* abort) {
+Result<std::unique_ptr<http::Transport>> make_transport(
+    const settings::Settings& config, const std::atomic<bool>* abort,
+    const std::shared_ptr<const http::TrustStore>& trust) {
   http::TransportOptions options;
   options.abort = abort;
-  options.ca_file = config.apig.ca_file;
+  options.trust = trust;
   options.timeout = config.apig.timeout;
   options.allow_http =
       config.apig.insecure_http ? http::AllowHttp::LoopbackOnly : http::AllowHttp::No;
@@ -44,6 +48,12 @@ Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Setting
                                                          const Clock& clock,
                                                          const std::atomic<bool>* abort) {
   std::unique_ptr<ApigSession> session(new ApigSession(config, abort));
+  Result<std::shared_ptr<const http::TrustStore>> trust =
+      http::TrustStore::load(config.apig.ca_file);
+  if (!trust) {
+    return fail(std::move(trust.error()));
+  }
+  session->trust_ = std::move(*trust);
 
   const settings::AuthSettings& auth = config.auth;
   switch (auth.method) {
@@ -69,7 +79,8 @@ Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Setting
     }
     case settings::AuthMethod::Password: {
       APIG_CERTD_CHECK(auth.password.has_value(), "the loader guarantees a password source");
-      Result<std::unique_ptr<http::Transport>> iam_transport = make_transport(config, abort);
+      Result<std::unique_ptr<http::Transport>> iam_transport =
+          make_transport(config, abort, session->trust_);
       if (!iam_transport) {
         return fail(std::move(iam_transport.error()));
       }
@@ -91,7 +102,7 @@ Result<std::unique_ptr<ApigSession>> ApigSession::create(const settings::Setting
 }
 
 Result<apig::ClientHandle> ApigSession::make_client() {
-  Result<std::unique_ptr<http::Transport>> transport = make_transport(config_, abort_);
+  Result<std::unique_ptr<http::Transport>> transport = make_transport(config_, abort_, trust_);
   if (!transport) {
     return fail(std::move(transport.error()));
   }

@@ -12,6 +12,7 @@
 #include "daemon/core/clock.h"
 #include "daemon/core/environment.h"
 #include "daemon/http/transport.h"
+#include "daemon/http/trust_store.h"
 #include "daemon/settings/settings.h"
 
 namespace apig_certd::app {
@@ -39,6 +40,7 @@ class ApigSession {
 
   const settings::Settings& config_;
   const std::atomic<bool>* abort_ = nullptr;
+  std::shared_ptr<const http::TrustStore> trust_;  // shared by every transport below
   std::unique_ptr<http::Transport> iam_transport_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   apig::ClientHandle main_;

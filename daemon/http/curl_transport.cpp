@@ -8,10 +8,10 @@
 // Security settings are fixed here, not configurable: peer and host verification stay at
 // curl's defaults (on); the allowed protocols are https only, plus http for a loopback host
 // when the config explicitly asks for it; redirects are not followed (an APIG endpoint never
-// redirects, and following one would send signed headers elsewhere). An extra CA file is
-// *added* to the system bundle by handing curl a blob of both, because CURLOPT_CAINFO alone
-// would replace the system trust. Proxies come from the standard environment variables, which
-// libcurl reads itself (https_proxy, no_proxy).
+// redirects, and following one would send signed headers elsewhere). Trust is a TrustStore
+// (the system bundle plus an optional extra CA file, parsed once and shared by every
+// transport of a session), installed into each connection's SSL_CTX. Proxies come from the standard
+// environment variables, which libcurl reads itself (https_proxy, no_proxy).
 //
 // The response body is capped: a hostile or broken server cannot make us allocate more than
 // max_response_bytes. Every error names the curl code and text and the URL without its query.
@@ -19,11 +19,10 @@
 #include "daemon/http/curl_transport.h"
 
 #include <array>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 #include "daemon/core/fn_deleter.h"
 
@@ -33,52 +32,6 @@ namespace {
 
 using CurlPtr = std::unique_ptr<CURL, FnDeleter<curl_easy_cleanup>>;
 using SlistPtr = std::unique_ptr<curl_slist, FnDeleter<curl_slist_free_all>>;
-
-constexpr std::array<const char*, 3> kSystemBundles{
-    "/etc/ssl/certs/ca-certificates.crt",  // Debian, Ubuntu
-    "/etc/pki/tls/certs/ca-bundle.crt",    // Fedora, RHEL
-    "/etc/ssl/cert.pem",                   // Alpine, others
-};
-
-Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(ErrorCode::NotFound, "cannot read CA file '" + path.string() + "'");
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = std::move(buffer).str();
-  if (text.size() > limit) {
-    return fail(ErrorCode::InvalidArgument, "CA file '" + path.string() + "' is larger than " +
-                                                std::to_string(limit / 1024 / 1024) + " MiB");
-  }
-  return text;
-}
-
-Result<std::string> build_trust_bundle(const std::filesystem::path& ca_file) {
-  constexpr std::size_t kLimit = std::size_t{16} * 1024 * 1024;
-  Result<std::string> extra = read_text_file(ca_file, kLimit);
-  if (!extra) {
-    return extra;
-  }
-  if (extra->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return fail(ErrorCode::ParseError,
-                "CA file '" + ca_file.string() + "' holds no PEM certificate");
-  }
-  std::string bundle;
-  for (const char* system_bundle : kSystemBundles) {
-    Result<std::string> system = read_text_file(system_bundle, kLimit);
-    if (system) {
-      bundle = std::move(*system);
-      break;
-    }
-  }
-  if (!bundle.empty() && bundle.back() != '\n') {
-    bundle += '\n';
-  }
-  bundle += *extra;
-  return bundle;
-}
 
 ErrorCode classify(CURLcode code) {
   switch (code) {
@@ -147,6 +100,13 @@ int abort_requested(void* flag, curl_off_t /*download_total*/, curl_off_t /*down
   return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
 }
 
+// CURLOPT_SSL_CTX_FUNCTION: every new connection's SSL_CTX verifies against the shared
+// store (SSL_CTX_set1_cert_store takes a reference; the one curl made is released).
+CURLcode install_trust_store(CURL* /*easy*/, void* ssl_ctx, void* store) {
+  SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(store));
+  return CURLE_OK;
+}
+
 }  // namespace
 
 struct CurlTransport::Handle {
@@ -163,28 +123,23 @@ CurlGlobal::~CurlGlobal() {
 }
 
 Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportOptions options) {
-  std::string trust_bundle;
-  if (!options.ca_file.empty()) {
-    Result<std::string> bundle = build_trust_bundle(options.ca_file);
-    if (!bundle) {
-      return fail(std::move(bundle.error()));
+  if (!options.trust) {
+    Result<std::shared_ptr<const TrustStore>> trust = TrustStore::load(options.ca_file);
+    if (!trust) {
+      return fail(std::move(trust.error()));
     }
-    trust_bundle = std::move(*bundle);
+    options.trust = std::move(*trust);
   }
   auto handle = std::make_unique<Handle>();
   handle->easy.reset(curl_easy_init());
   if (!handle->easy) {
     return fail(ErrorCode::Internal, "curl_easy_init failed");
   }
-  return std::unique_ptr<CurlTransport>(
-      new CurlTransport(std::move(options), std::move(trust_bundle), std::move(handle)));
+  return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(options), std::move(handle)));
 }
 
-CurlTransport::CurlTransport(TransportOptions options, std::string trust_bundle,
-                             std::unique_ptr<Handle> handle)
-    : options_(std::move(options)),
-      trust_bundle_(std::move(trust_bundle)),
-      handle_(std::move(handle)) {}
+CurlTransport::CurlTransport(TransportOptions options, std::unique_ptr<Handle> handle)
+    : options_(std::move(options)), handle_(std::move(handle)) {}
 
 CurlTransport::~CurlTransport() = default;
 
@@ -242,10 +197,11 @@ Result<Response> CurlTransport::send(const Request& request) {
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &sink);
   curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
                    static_cast<curl_off_t>(options_.max_response_bytes));
-  if (!trust_bundle_.empty()) {
-    curl_blob blob{trust_bundle_.data(), trust_bundle_.size(), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
-  }
+  // No CA file or directory for curl to parse per connection: the shared store instead.
+  curl_easy_setopt(easy, CURLOPT_CAINFO, nullptr);
+  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+  curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, install_trust_store);
+  curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, options_.trust->get());
   if (request.method == "GET") {
     curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   } else {

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "daemon/http/transport.h"
+#include "daemon/http/trust_store.h"
 
 namespace apig_certd::http {
 
@@ -35,7 +36,11 @@ enum class AllowHttp { No, LoopbackOnly };
 
 struct TransportOptions {
   // Extra trusted CA certificates (PEM), added to the system's trust store, never replacing it.
+  // Read by create() only when `trust` is not given.
   std::filesystem::path ca_file;
+  // The trust store to share with other transports (TrustStore::load(ca_file)); create()
+  // loads one when null.
+  std::shared_ptr<const TrustStore> trust;
   Duration connect_timeout = std::chrono::seconds(10);
   Duration timeout = std::chrono::seconds(30);  // Per request unless the request says otherwise.
   AllowHttp allow_http = AllowHttp::No;
@@ -62,10 +67,9 @@ class CurlTransport final : public Transport {
 
  private:
   struct Handle;
-  CurlTransport(TransportOptions options, std::string trust_bundle, std::unique_ptr<Handle> handle);
+  CurlTransport(TransportOptions options, std::unique_ptr<Handle> handle);
 
-  TransportOptions options_;
-  std::string trust_bundle_;  // System CAs + ca_file, PEM; empty when no ca_file is set.
+  TransportOptions options_;  // options_.trust is always set.
   std::unique_ptr<Handle> handle_;
 };
 

@@ -18,6 +18,9 @@
 //
 // The private key lives in the loaded Bundle (a Secret) for the length of the pass and is
 // wiped when the pass ends; it is only ever copied into the request body of a bind.
+//
+// Cleanup (cleanup.h): once every outcome is recorded, each target whose bind is confirmed has
+// its superseded certificates deleted; what that did is added to its outcome, never changes it.
 
 #include "daemon/engine/reconciler.h"
 
@@ -33,6 +36,7 @@
 #include "daemon/cert/checks.h"
 #include "daemon/core/time_format.h"
 #include "daemon/engine/backoff.h"
+#include "daemon/engine/cleanup.h"
 #include "daemon/engine/verification.h"
 #include "daemon/engine/worker_pool.h"
 
@@ -69,6 +73,8 @@ struct Work {
   // Set when a CNAME poll found the domain no longer serving our certificate: what it
   // serves instead ("" for nothing).
   std::optional<std::string> lost_to;
+  // Certificates a refused second bind (APIG.2051) deleted together with their binding.
+  std::vector<std::string> deleted_with_binding;
 };
 
 // The name of the certificate the target serves after this pass's write (or without one).
@@ -191,6 +197,14 @@ class Pass {
   ProbeVerdict probe_until_verified(const Work& item);
   void record(const std::vector<Work>& work, state::State& state) const;
   TargetOutcome outcome(const Work& item) const;
+  // Cleanup of superseded certificates for the targets whose bind is confirmed (after
+  // record()), or with --dry-run what it would delete.
+  std::vector<CleanupOutcome> clean_up(const std::vector<Work>& work, state::State& state);
+  std::vector<CleanupOutcome> preview_clean_up(const std::vector<Work>& work) const;
+  // Every certificate bound to a domain as the pass saw it; `replaced` tells which targets'
+  // certificates this pass has replaced (or would replace) with a new one.
+  std::map<std::string, int, std::less<>> certificates_in_use(
+      const std::vector<Work>& work, const std::function<bool(const Work&)>& replaced) const;
   // Folds a probe's verdict into an outcome that is otherwise a success.
   static void apply_verdict(const Work& item, TargetOutcome& result);
 
@@ -406,6 +420,7 @@ bool Pass::bind(Work& item, const cert::Bundle& bundle, apig::Client& client) {
                          .with_context("replacing certificate '" + item.plan.bound_name + "'");
         return false;
       }
+      item.deleted_with_binding.push_back(old_ssl_id);
       old_ssl_id.clear();
       continue;
     }
@@ -719,6 +734,10 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
       entry.last_attempt = now;
       ++(item.written ? entry.bind_successes : entry.bind_failures);
     }
+    std::erase_if(entry.created, [&](const state::CreatedCertificate& created) {
+      return std::find(item.deleted_with_binding.begin(), item.deleted_with_binding.end(),
+                       created.ssl_id) != item.deleted_with_binding.end();
+    });
     if (item.written) {
       entry.bound_sha256 = item.plan.sha256;
       entry.bound_name = item.bound_name;
@@ -729,7 +748,12 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
           entry.created.begin(), entry.created.end(),
           [&](const state::CreatedCertificate& created) { return created.ssl_id == item.ssl_id; });
       if (!known && !item.ssl_id.empty()) {
-        entry.created.push_back({item.ssl_id, item.bound_name, item.plan.sha256, now});
+        state::CreatedCertificate made;
+        made.ssl_id = item.ssl_id;
+        made.name = item.bound_name;
+        made.sha256 = item.plan.sha256;
+        made.created_at = now;
+        entry.created.push_back(std::move(made));
       }
     }
     const bool failed = !result.ok && result.result == "failed";
@@ -781,6 +805,88 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
   }
 }
 
+std::map<std::string, int, std::less<>> Pass::certificates_in_use(
+    const std::vector<Work>& work, const std::function<bool(const Work&)>& replaced) const {
+  std::map<std::string, int, std::less<>> in_use;
+  for (const auto& [key, group] : groups_) {
+    if (group) {
+      for (const apig::UrlDomain& domain : group->url_domains) {
+        count_bound_certificates(domain, in_use);
+      }
+    }
+  }
+  for (const Work& item : work) {
+    if (!replaced(item)) {
+      continue;
+    }
+    const auto before = in_use.find(item.input.remote.bound_ssl_id);
+    if (before != in_use.end() && --before->second <= 0) {
+      in_use.erase(before);
+    }
+    if (!item.ssl_id.empty()) {
+      ++in_use[item.ssl_id];
+    }
+  }
+  return in_use;
+}
+
+std::vector<CleanupOutcome> Pass::clean_up(const std::vector<Work>& work, state::State& state) {
+  std::vector<CleanupOutcome> cleanups(work.size());
+  const auto in_use = certificates_in_use(work, [](const Work& item) { return item.written; });
+  const SystemTime now = clock_.now();
+  std::vector<std::size_t> due;
+  std::vector<std::vector<CleanupDecision>> decisions(work.size());
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    const auto entry = state.targets.find(work[i].plan.key);
+    // Only once the bind is confirmed: the target's outcome is a success.
+    if (entry == state.targets.end() || entry->second.ssl_id.empty() || !outcome(work[i]).ok ||
+        stopping()) {
+      continue;
+    }
+    decisions[i] = plan_cleanup({work[i].binding, &entry->second.created, entry->second.ssl_id,
+                                 &in_use, now, config_.daemon.rescan_interval});
+    if (!deletions(decisions[i]).empty()) {
+      due.push_back(i);
+    }
+  }
+  pool_.run(due.size(), [&](std::size_t i, apig::Client& client) {
+    const std::size_t index = due[i];
+    state::TargetState& entry = state.targets.find(work[index].plan.key)->second;
+    cleanups[index] = execute_cleanup(client, decisions[index], entry.created, now,
+                                      config_.daemon.rescan_interval);
+    requests_ += cleanups[index].requests;
+    writes_ += cleanups[index].requests;
+  });
+  return cleanups;
+}
+
+std::vector<CleanupOutcome> Pass::preview_clean_up(const std::vector<Work>& work) const {
+  std::vector<CleanupOutcome> cleanups(work.size());
+  const auto binds = [](const Work& item) { return item.plan.action == Action::Bind; };
+  const auto in_use = certificates_in_use(work, binds);
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    const Work& item = work[i];
+    const Action action = item.plan.action;
+    if (item.input.state == nullptr ||
+        (action != Action::None && action != Action::Bind && action != Action::Update)) {
+      continue;
+    }
+    std::string serving;
+    if (!binds(item)) {
+      serving = item.input.remote.bound_ssl_id.empty() ? item.input.state->ssl_id
+                                                       : item.input.remote.bound_ssl_id;
+      if (serving.empty()) {
+        continue;
+      }
+    }
+    const std::vector<CleanupDecision> decisions =
+        plan_cleanup({item.binding, &item.input.state->created, serving, &in_use, clock_.now(),
+                      config_.daemon.rescan_interval});
+    cleanups[i] = preview_cleanup(decisions, binds(item));
+  }
+  return cleanups;
+}
+
 ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
                           state::State& state) {
   observe(loaded, work, state);
@@ -799,6 +905,7 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
   for (const auto& [key, group] : groups_) {
     report.remote_unreadable = report.remote_unreadable || !group;
   }
+  std::vector<CleanupOutcome> cleanups;
   if (!options_.dry_run) {
     execute(loaded, work);
     if (options_.wait_for_cname) {
@@ -806,9 +913,17 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
     }
     verify(work);
     record(work, state);
+    cleanups = clean_up(work, state);
+  } else {
+    cleanups = preview_clean_up(work);
   }
-  for (const Work& item : work) {
-    report.outcomes.push_back(outcome(item));
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    TargetOutcome result = outcome(work[i]);
+    result.detail += cleanups[i].detail;
+    result.warnings.insert(result.warnings.end(), cleanups[i].warnings.begin(),
+                           cleanups[i].warnings.end());
+    result.deleted = cleanups[i].deleted;
+    report.outcomes.push_back(std::move(result));
   }
   report.requests = requests_;
   report.writes = writes_;

@@ -26,12 +26,17 @@ struct LastError {
   bool operator==(const LastError&) const = default;
 };
 
-// A certificate object apig-certd created for a target (remembered for later cleanup).
+// A certificate object apig-certd created for a target, remembered so the cleanup of
+// superseded certificates can delete it later; dropped once deleted.
 struct CreatedCertificate {
   std::string ssl_id;
   std::string name;
   std::string sha256;
   SystemTime created_at{};
+  // The cleanup's last failed delete of it (engine/cleanup.h): when, and APIG's answer in one
+  // line. Not tried again until daemon.rescan_interval has passed.
+  std::optional<SystemTime> delete_failed_at;
+  std::string delete_error;
 
   bool operator==(const CreatedCertificate&) const = default;
 };

@@ -198,13 +198,8 @@ class Pass {
   void record(const std::vector<Work>& work, state::State& state) const;
   TargetOutcome outcome(const Work& item) const;
   // Cleanup of superseded certificates for the targets whose bind is confirmed (after
-  // record()), or with --dry-run what it would delete.
+  // record()), or with --dry-run what it would delete; one outcome per target.
   std::vector<CleanupOutcome> clean_up(const std::vector<Work>& work, state::State& state);
-  std::vector<CleanupOutcome> preview_clean_up(const std::vector<Work>& work) const;
-  // Every certificate bound to a domain as the pass saw it; `replaced` tells which targets'
-  // certificates this pass has replaced (or would replace) with a new one.
-  std::map<std::string, int, std::less<>> certificates_in_use(
-      const std::vector<Work>& work, const std::function<bool(const Work&)>& replaced) const;
   // Folds a probe's verdict into an outcome that is otherwise a success.
   static void apply_verdict(const Work& item, TargetOutcome& result);
 
@@ -805,84 +800,32 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
   }
 }
 
-std::map<std::string, int, std::less<>> Pass::certificates_in_use(
-    const std::vector<Work>& work, const std::function<bool(const Work&)>& replaced) const {
-  std::map<std::string, int, std::less<>> in_use;
+std::vector<CleanupOutcome> Pass::clean_up(const std::vector<Work>& work, state::State& state) {
+  std::vector<CleanupTarget> targets;
+  for (const Work& item : work) {
+    const Action action = item.plan.action;
+    const bool planned =
+        action == Action::None || action == Action::Bind || action == Action::Update;
+    targets.push_back({item.binding, item.plan.key, item.input.remote.bound_ssl_id, item.ssl_id,
+                       options_.dry_run ? action == Action::Bind : item.written,
+                       options_.dry_run ? planned : outcome(item).ok && !stopping()});
+  }
+  std::vector<const apig::Group*> groups;
   for (const auto& [key, group] : groups_) {
     if (group) {
-      for (const apig::UrlDomain& domain : group->url_domains) {
-        count_bound_certificates(domain, in_use);
-      }
+      groups.push_back(&*group);
     }
   }
-  for (const Work& item : work) {
-    if (!replaced(item)) {
-      continue;
-    }
-    const auto before = in_use.find(item.input.remote.bound_ssl_id);
-    if (before != in_use.end() && --before->second <= 0) {
-      in_use.erase(before);
-    }
-    if (!item.ssl_id.empty()) {
-      ++in_use[item.ssl_id];
-    }
+  const auto in_use = certificates_in_use(groups, targets);
+  const Duration interval = config_.daemon.rescan_interval;
+  if (options_.dry_run) {
+    return preview_cleanup(targets, in_use, state, clock_.now(), interval);
   }
-  return in_use;
-}
-
-std::vector<CleanupOutcome> Pass::clean_up(const std::vector<Work>& work, state::State& state) {
-  std::vector<CleanupOutcome> cleanups(work.size());
-  const auto in_use = certificates_in_use(work, [](const Work& item) { return item.written; });
-  const SystemTime now = clock_.now();
-  std::vector<std::size_t> due;
-  std::vector<std::vector<CleanupDecision>> decisions(work.size());
-  for (std::size_t i = 0; i < work.size(); ++i) {
-    const auto entry = state.targets.find(work[i].plan.key);
-    // Only once the bind is confirmed: the target's outcome is a success.
-    if (entry == state.targets.end() || entry->second.ssl_id.empty() || !outcome(work[i]).ok ||
-        stopping()) {
-      continue;
-    }
-    decisions[i] = plan_cleanup({work[i].binding, &entry->second.created, entry->second.ssl_id,
-                                 &in_use, now, config_.daemon.rescan_interval});
-    if (!deletions(decisions[i]).empty()) {
-      due.push_back(i);
-    }
-  }
-  pool_.run(due.size(), [&](std::size_t i, apig::Client& client) {
-    const std::size_t index = due[i];
-    state::TargetState& entry = state.targets.find(work[index].plan.key)->second;
-    cleanups[index] = execute_cleanup(client, decisions[index], entry.created, now,
-                                      config_.daemon.rescan_interval);
-    requests_ += cleanups[index].requests;
-    writes_ += cleanups[index].requests;
-  });
-  return cleanups;
-}
-
-std::vector<CleanupOutcome> Pass::preview_clean_up(const std::vector<Work>& work) const {
-  std::vector<CleanupOutcome> cleanups(work.size());
-  const auto binds = [](const Work& item) { return item.plan.action == Action::Bind; };
-  const auto in_use = certificates_in_use(work, binds);
-  for (std::size_t i = 0; i < work.size(); ++i) {
-    const Work& item = work[i];
-    const Action action = item.plan.action;
-    if (item.input.state == nullptr ||
-        (action != Action::None && action != Action::Bind && action != Action::Update)) {
-      continue;
-    }
-    std::string serving;
-    if (!binds(item)) {
-      serving = item.input.remote.bound_ssl_id.empty() ? item.input.state->ssl_id
-                                                       : item.input.remote.bound_ssl_id;
-      if (serving.empty()) {
-        continue;
-      }
-    }
-    const std::vector<CleanupDecision> decisions =
-        plan_cleanup({item.binding, &item.input.state->created, serving, &in_use, clock_.now(),
-                      config_.daemon.rescan_interval});
-    cleanups[i] = preview_cleanup(decisions, binds(item));
+  std::vector<CleanupOutcome> cleanups =
+      run_cleanup(pool_, targets, in_use, state, clock_.now(), interval);
+  for (const CleanupOutcome& cleanup : cleanups) {
+    requests_ += cleanup.requests;
+    writes_ += cleanup.requests;
   }
   return cleanups;
 }
@@ -905,7 +848,6 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
   for (const auto& [key, group] : groups_) {
     report.remote_unreadable = report.remote_unreadable || !group;
   }
-  std::vector<CleanupOutcome> cleanups;
   if (!options_.dry_run) {
     execute(loaded, work);
     if (options_.wait_for_cname) {
@@ -913,10 +855,8 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
     }
     verify(work);
     record(work, state);
-    cleanups = clean_up(work, state);
-  } else {
-    cleanups = preview_clean_up(work);
   }
+  const std::vector<CleanupOutcome> cleanups = clean_up(work, state);
   for (std::size_t i = 0; i < work.size(); ++i) {
     TargetOutcome result = outcome(work[i]);
     result.detail += cleanups[i].detail;

@@ -57,10 +57,10 @@ std::vector<LogLine> describe_pass(const engine::ReconcileReport& report,
     }
     const bool written = entry != nullptr && entry->bound_at &&
                          (old_entry == nullptr || old_entry->bound_at != entry->bound_at);
-    const bool changed = old_entry == nullptr || entry == nullptr ||
-                         old_entry->last_result != entry->last_result ||
-                         old_entry->cname_status != entry->cname_status ||
-                         old_entry->verified_sha256 != entry->verified_sha256;
+    const bool changed =
+        old_entry == nullptr || entry == nullptr || old_entry->last_result != entry->last_result ||
+        old_entry->cname_status != entry->cname_status ||
+        old_entry->verified_sha256 != entry->verified_sha256 || outcome.deleted > 0;
     LogLevel level = LogLevel::Info;
     std::string result = outcome.result;
     if (outcome.result == "failed") {

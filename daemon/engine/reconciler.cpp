@@ -18,6 +18,9 @@
 //
 // The private key lives in the loaded Bundle (a Secret) for the length of the pass and is
 // wiped when the pass ends; it is only ever copied into the request body of a bind.
+//
+// Cleanup (cleanup.h): once every outcome is recorded, each target whose bind is confirmed has
+// its superseded certificates deleted; what that did is added to its outcome, never changes it.
 
 #include "daemon/engine/reconciler.h"
 
@@ -33,6 +36,7 @@
 #include "daemon/cert/checks.h"
 #include "daemon/core/time_format.h"
 #include "daemon/engine/backoff.h"
+#include "daemon/engine/cleanup.h"
 #include "daemon/engine/verification.h"
 #include "daemon/engine/worker_pool.h"
 
@@ -69,6 +73,8 @@ struct Work {
   // Set when a CNAME poll found the domain no longer serving our certificate: what it
   // serves instead ("" for nothing).
   std::optional<std::string> lost_to;
+  // Certificates a refused second bind (APIG.2051) deleted together with their binding.
+  std::vector<std::string> deleted_with_binding;
 };
 
 // The name of the certificate the target serves after this pass's write (or without one).
@@ -191,6 +197,9 @@ class Pass {
   ProbeVerdict probe_until_verified(const Work& item);
   void record(const std::vector<Work>& work, state::State& state) const;
   TargetOutcome outcome(const Work& item) const;
+  // Cleanup of superseded certificates for the targets whose bind is confirmed (after
+  // record()), or with --dry-run what it would delete; one outcome per target.
+  std::vector<CleanupOutcome> clean_up(const std::vector<Work>& work, state::State& state);
   // Folds a probe's verdict into an outcome that is otherwise a success.
   static void apply_verdict(const Work& item, TargetOutcome& result);
 
@@ -406,6 +415,7 @@ bool Pass::bind(Work& item, const cert::Bundle& bundle, apig::Client& client) {
                          .with_context("replacing certificate '" + item.plan.bound_name + "'");
         return false;
       }
+      item.deleted_with_binding.push_back(old_ssl_id);
       old_ssl_id.clear();
       continue;
     }
@@ -719,6 +729,10 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
       entry.last_attempt = now;
       ++(item.written ? entry.bind_successes : entry.bind_failures);
     }
+    std::erase_if(entry.created, [&](const state::CreatedCertificate& created) {
+      return std::find(item.deleted_with_binding.begin(), item.deleted_with_binding.end(),
+                       created.ssl_id) != item.deleted_with_binding.end();
+    });
     if (item.written) {
       entry.bound_sha256 = item.plan.sha256;
       entry.bound_name = item.bound_name;
@@ -729,8 +743,16 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
           entry.created.begin(), entry.created.end(),
           [&](const state::CreatedCertificate& created) { return created.ssl_id == item.ssl_id; });
       if (!known && !item.ssl_id.empty()) {
-        entry.created.push_back({item.ssl_id, item.bound_name, item.plan.sha256, now});
-        if (entry.created.size() > state::kMaxCreatedRemembered) {
+        state::CreatedCertificate made;
+        made.ssl_id = item.ssl_id;
+        made.name = item.bound_name;
+        made.sha256 = item.plan.sha256;
+        made.created_at = now;
+        entry.created.push_back(std::move(made));
+        const std::size_t remembered =
+            std::max(state::kMaxCreatedRemembered,
+                     static_cast<std::size_t>(item.binding->keep_previous) + 1);
+        if (entry.created.size() > remembered) {
           entry.created.erase(entry.created.begin());
         }
       }
@@ -784,6 +806,36 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
   }
 }
 
+std::vector<CleanupOutcome> Pass::clean_up(const std::vector<Work>& work, state::State& state) {
+  std::vector<CleanupTarget> targets;
+  for (const Work& item : work) {
+    const Action action = item.plan.action;
+    const bool planned =
+        action == Action::None || action == Action::Bind || action == Action::Update;
+    targets.push_back({item.binding, item.plan.key, item.input.remote.bound_ssl_id, item.ssl_id,
+                       options_.dry_run ? action == Action::Bind : item.written,
+                       options_.dry_run ? planned : outcome(item).ok && !stopping()});
+  }
+  std::vector<const apig::Group*> groups;
+  for (const auto& [key, group] : groups_) {
+    if (group) {
+      groups.push_back(&*group);
+    }
+  }
+  const auto in_use = certificates_in_use(groups, targets);
+  const Duration interval = config_.daemon.rescan_interval;
+  if (options_.dry_run) {
+    return preview_cleanup(targets, in_use, state, clock_.now(), interval);
+  }
+  std::vector<CleanupOutcome> cleanups =
+      run_cleanup(pool_, targets, in_use, state, clock_.now(), interval);
+  for (const CleanupOutcome& cleanup : cleanups) {
+    requests_ += cleanup.requests;
+    writes_ += cleanup.requests;
+  }
+  return cleanups;
+}
+
 ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
                           state::State& state) {
   observe(loaded, work, state);
@@ -810,8 +862,14 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
     verify(work);
     record(work, state);
   }
-  for (const Work& item : work) {
-    report.outcomes.push_back(outcome(item));
+  const std::vector<CleanupOutcome> cleanups = clean_up(work, state);
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    TargetOutcome result = outcome(work[i]);
+    result.detail += cleanups[i].detail;
+    result.warnings.insert(result.warnings.end(), cleanups[i].warnings.begin(),
+                           cleanups[i].warnings.end());
+    result.deleted = cleanups[i].deleted;
+    report.outcomes.push_back(std::move(result));
   }
   report.requests = requests_;
   report.writes = writes_;

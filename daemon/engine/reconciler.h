@@ -3,7 +3,8 @@
 // The reconciler: one pass of DESIGN.md §4 with real I/O. Observe (load each binding's
 // bundle once, read each API group once), plan (plan.h, pure), execute the writes with at
 // most `daemon.concurrency` requests in flight, poll the CNAME status until resolved, and
-// record every outcome in the state. The caller holds the state lock and saves the state.
+// record every outcome in the state, then delete superseded certificates (cleanup.h). The
+// caller holds the state lock and saves the state.
 
 #include <functional>
 #include <optional>
@@ -48,6 +49,7 @@ struct TargetOutcome {
   std::string detail;  // why, or what is bound now
   std::vector<std::string> warnings;
   bool ok = false;  // counts towards exit 0
+  int deleted = 0;  // superseded certificates the cleanup deleted (cleanup.h)
 };
 
 struct ReconcileReport {

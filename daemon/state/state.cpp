@@ -54,6 +54,8 @@ ordered_json created_value(const std::vector<CreatedCertificate>& created) {
     object["name"] = certificate.name;
     object["sha256"] = certificate.sha256;
     object["created_at"] = format_utc_iso8601(certificate.created_at);
+    object["delete_failed_at"] = time_value(certificate.delete_failed_at);
+    object["delete_error"] = certificate.delete_error;
     array.push_back(std::move(object));
   }
   return array;
@@ -220,10 +222,13 @@ Result<CreatedCertificate> parse_created(const json& value, const std::string& p
   }
   const Reader reader(value, path);
   CreatedCertificate certificate;
-  if (auto read = all_of([&] { return reader.string("ssl_id", certificate.ssl_id); },
-                         [&] { return reader.string("name", certificate.name); },
-                         [&] { return reader.string("sha256", certificate.sha256); },
-                         [&] { return reader.time("created_at", certificate.created_at); });
+  if (auto read =
+          all_of([&] { return reader.string("ssl_id", certificate.ssl_id); },
+                 [&] { return reader.string("name", certificate.name); },
+                 [&] { return reader.string("sha256", certificate.sha256); },
+                 [&] { return reader.time("created_at", certificate.created_at); },
+                 [&] { return reader.time("delete_failed_at", certificate.delete_failed_at); },
+                 [&] { return reader.string("delete_error", certificate.delete_error); });
       !read) {
     return fail(std::move(read.error()));
   }

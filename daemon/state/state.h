@@ -27,18 +27,23 @@ struct LastError {
   bool operator==(const LastError&) const = default;
 };
 
-// How many created certificates a target remembers (the oldest are forgotten first). Cleanup
-// (cleanup = true, the default) keeps the list at keep_previous + 1; this bounds it when
-// cleanup is off or keeps failing, so neither the state file nor the daemon's memory grows
-// with every renewal.
+// How many created certificates a target remembers at least (keep_previous + 1 when that is
+// more; the oldest are forgotten first). Cleanup (cleanup = true, the default) keeps the list
+// at keep_previous + 1; this bounds it when cleanup is off or keeps failing, so neither the
+// state file nor the daemon's memory grows with every renewal.
 inline constexpr std::size_t kMaxCreatedRemembered = 16;
 
-// A certificate object apig-certd created for a target (remembered for later cleanup).
+// A certificate object apig-certd created for a target, remembered so the cleanup of
+// superseded certificates can delete it later; dropped once deleted.
 struct CreatedCertificate {
   std::string ssl_id;
   std::string name;
   std::string sha256;
   SystemTime created_at{};
+  // The cleanup's last failed delete of it (engine/cleanup.h): when, and APIG's answer in one
+  // line. Not tried again until daemon.rescan_interval has passed.
+  std::optional<SystemTime> delete_failed_at;
+  std::string delete_error;
 
   bool operator==(const CreatedCertificate&) const = default;
 };

@@ -92,7 +92,7 @@ HttpResponse Simulator::admin_config(const HttpRequest& request) {
   const std::lock_guard lock(mutex_);
   if (request.method == "POST") {
     constexpr std::string_view kExpected =
-        R"(config: expected {"second_bind": "replace" | "refuse"} and/or )"
+        R"(config: expected {"second_bind": "replace" | "refuse" | "unbind"} and/or )"
         R"({"tls_frozen": ["domain", ...]})";
     const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object() || (!body.contains("second_bind") && !body.contains("tls_frozen"))) {

@@ -11,7 +11,9 @@
 //
 // The one-step bind creates an "instance" certificate and binds it; DELETE on the domain's
 // certificate unbinds and deletes it (§2.5). What a second bind does is the second_bind
-// switch: replace (the old certificate is unbound and deleted) or refuse (APIG.2051).
+// switch: replace (the old certificate is unbound and deleted), refuse (APIG.2051), or unbind
+// (the old certificate is unbound and its object stays, as renewals leave them behind on
+// APIG according to issue 9; what apig-certd's cleanup then deletes).
 // The private key is also kept in memory (model.h), only for the TLS listener.
 // Deleting a certificate object that is still bound is refused with 400 APIG.3470, a code the
 // simulator picked (the documentation names none).
@@ -207,7 +209,9 @@ HttpResponse Simulator::bind_certificate(const HttpRequest& request, const std::
           {400, "APIG.2051", "A domain name cannot be bound with different certificates"},
           request_id);
     }
-    model_.certificates.erase(domain->certificate_id);
+    if (model_.second_bind == SecondBind::Replace) {
+      model_.certificates.erase(domain->certificate_id);
+    }
   }
   const SystemTime now = clock_.now();
   Certificate certificate{.id = random_id(),

@@ -30,15 +30,22 @@ std::string lower_case(std::string_view text) {
 }  // namespace
 
 std::string_view to_string(SecondBind mode) {
-  return mode == SecondBind::Replace ? "replace" : "refuse";
+  switch (mode) {
+    case SecondBind::Replace:
+      return "replace";
+    case SecondBind::Refuse:
+      return "refuse";
+    case SecondBind::Unbind:
+      return "unbind";
+  }
+  return "replace";
 }
 
 std::optional<SecondBind> parse_second_bind(std::string_view text) {
-  if (text == "replace") {
-    return SecondBind::Replace;
-  }
-  if (text == "refuse") {
-    return SecondBind::Refuse;
+  for (const SecondBind mode : {SecondBind::Replace, SecondBind::Refuse, SecondBind::Unbind}) {
+    if (text == to_string(mode)) {
+      return mode;
+    }
   }
   return std::nullopt;
 }

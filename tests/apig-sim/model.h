@@ -22,6 +22,7 @@ namespace apig_certd::sim {
 enum class SecondBind {
   Replace,  // Unbind and delete the old certificate, bind the new one.
   Refuse,   // 400 APIG.2051.
+  Unbind,   // Bind the new one; the old certificate is only unbound and its object stays.
 };
 
 std::string_view to_string(SecondBind mode);

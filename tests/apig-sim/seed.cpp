@@ -351,7 +351,7 @@ Result<Seed> parse_seed(std::string_view json_text, SystemTime now) {
   seed.model.region = *region;
   const auto mode = parse_second_bind(*second_bind);
   if (!mode) {
-    return fail(invalid_seed("second_bind", "expected \"replace\" or \"refuse\""));
+    return fail(invalid_seed("second_bind", "expected \"replace\", \"refuse\" or \"unbind\""));
   }
   seed.model.second_bind = *mode;
   if (auto account = parse_account(root, seed.model, now); !account) {

@@ -328,6 +328,31 @@ TEST_F(ApigSimTest, SecondBindCanBeRefused) {
   EXPECT_EQ(bound_certificate(find_domain(read_group(), kShopDomain)), first["ssl_id"]);
 }
 
+TEST_F(ApigSimTest, SecondBindCanLeaveTheOldCertificateUnbound) {
+  ASSERT_TRUE(admin_post("config", {{"second_bind", "unbind"}}));
+  const TestChain chain = make_chain({.sans = {"shop.example.com"}});
+  const json first = body_of(bind(kShopDomain, upload(chain.fullchain(), chain.key.pem())));
+  const auto second = bind(kShopDomain, upload(chain.fullchain(), chain.key.pem(), "shop_cert_2"));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 201);
+  EXPECT_EQ(bound_certificate(find_domain(read_group(), kShopDomain)), body_of(second)["ssl_id"]);
+  // The old object outlives the replace, unbound, and can then be deleted (once).
+  const std::string old_path = "/certificates/" + first["ssl_id"].get<std::string>();
+  const auto old = get(apig(old_path));
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 200);
+  const auto deleted = client_->Delete(apig(old_path).c_str(), auth());
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->status, 204);
+  EXPECT_EQ(error_code(get(apig(old_path))), "APIG.3021");
+  // The bound one is refused.
+  const auto refused = client_->Delete(
+      apig("/certificates/" + body_of(second)["ssl_id"].get<std::string>()).c_str(), auth());
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(error_code(refused), "APIG.3470");
+}
+
 TEST_F(ApigSimTest, TlsFrozenIsSetShownAndValidated) {
   const auto frozen = admin_post("config", {{"tls_frozen", {"shop.example.com"}}});
   ASSERT_TRUE(frozen);

@@ -93,7 +93,7 @@ TEST_P(PlanTable, DecidesWithReason) {
   target_state.next_attempt = row.state_next_attempt;
   if (!row.state_ssl_id.empty()) {
     target_state.created.push_back(
-        {row.state_ssl_id, row.state_bound_name, row.state_bound_sha, kNow});
+        {row.state_ssl_id, row.state_bound_name, row.state_bound_sha, kNow, std::nullopt, ""});
   }
 
   TargetInput input;

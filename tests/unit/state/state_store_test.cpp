@@ -54,7 +54,8 @@ State sample_state() {
   target.bound_sha256 = "ab12";
   target.bound_at = at("2026-11-01T08:30:05Z");
   target.last_result = "bound";
-  target.created.push_back({"ssl-1", "name-1", "ab12", at("2026-11-01T08:30:00Z")});
+  target.created.push_back(
+      {"ssl-1", "name-1", "ab12", at("2026-11-01T08:30:00Z"), std::nullopt, ""});
   state.targets[target_key(target.binding, target.instance_id, target.group_id, target.domain,
                            target.domain_id)] = target;
   return state;

@@ -111,7 +111,11 @@ TEST_F(ReplicaSyncTest, WithoutJitterTheFreshObservationIsTheOnlyRead) {
   EXPECT_EQ(count_requests("POST"), 1) << describe_requests();
 }
 
-// Two daemons over one kubelet-style Secret volume.
+// Two daemons over one kubelet-style Secret volume, the same config but each its own state
+// directory (as on two hosts), jitter 1.5 s and debounce 200 ms so twenty renewals take about
+// 25 s. Asserted after each renewal, once both daemons' states record it: every write carried
+// the newest certificate (never an older or a wrong one), both targets serve it, and each was
+// written once or twice. Reported: how many (renewal, target) pairs took one write.
 class ReplicasTest : public RunTest {
  protected:
   void SetUp() override {
@@ -262,13 +266,18 @@ TEST_F(ReplicasTest, TwoDaemonsTwentyRenewalsEachTargetWrittenOnceAndNeverWithAn
   RecordProperty("written_once", once);
   RecordProperty("written_twice", writes[2]);
   RecordProperty("requests", requests_total);
-  // The goal is >= 95 %. A double write needs both daemons' random delays within one write's
-  // round trip of each other (a few ms against 1.5 s): a few percent at most even on a loaded
-  // machine, so the bound asserted here leaves room for that and still fails if the jitter
-  // or the re-read stopped working (then nearly every renewal is written twice).
-  EXPECT_GE(once * 100, pairs * 80);
+  // The goal is >= 95 %, reported, not asserted: a double write needs both daemons' random
+  // delays to fall within one write's latency (re-read answered -> POST arrived) of each
+  // other, a few ms against 1.5 s on an idle machine but tens of ms on a loaded 2-core one
+  // (90-100 % seen there, both targets of a pass colliding together). Asserted is a bound
+  // that only a broken jitter misses: with jitter = "0s" the two daemons act within moments
+  // of each other and 57.5 % were written once. (The re-read itself: ReplicaSyncTest.)
+  EXPECT_GE(once * 100, pairs * 70);
   for (const auto& [daemon, text] :
        {std::pair{"first", daemon_->stderr_text()}, std::pair{"second", second_->stderr_text()}}) {
+    EXPECT_NE(text.find("of quiet and a random delay of up to"), std::string::npos)
+        << daemon << " daemon did not wait for its jitter:\n"
+        << text;
     EXPECT_EQ(text.find("error:"), std::string::npos) << daemon << " daemon:\n" << text;
   }
 }

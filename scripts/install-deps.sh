@@ -13,6 +13,7 @@ packages=(
     libgtest-dev libgmock-dev googletest
     systemd
     python3 python3-prometheus-client   # tests: parse the metrics textfile
+    python3-yaml                  # packaging: parse the Kubernetes manifests
     dpkg-dev groff-base           # packaging: dpkg-shlibdeps for cpack -G DEB; groff checks the man page
     pebble certbot lego curl jq   # tests/e2e: ACME server and clients, admin API calls
     valgrind                      # scripts/bench.sh: callgrind, the CPU cost of one bind

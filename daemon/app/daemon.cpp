@@ -304,7 +304,8 @@ void Daemon::on_files() {
   if (changes.overflow) {
     log_.write(LogLevel::Warn, "the inotify queue overflowed: re-reading every binding");
   }
-  const SystemTime due = clock_.now() + config_->daemon.debounce;
+  const SystemTime now = clock_.now();
+  const Duration jitter = config_->daemon.jitter;
   for (const std::string& binding : changes.bindings) {
     if (std::none_of(config_->bindings.begin(), config_->bindings.end(),
                      [&](const settings::BindingSettings& b) { return b.name == binding; })) {
@@ -313,10 +314,17 @@ void Daemon::on_files() {
     if (!file_changes_.contains(binding)) {
       log_.write(LogLevel::Debug,
                  "files of binding '" + binding + "' changed; acting after " +
-                     format_duration(config_->daemon.debounce) + " of quiet",
+                     format_duration(config_->daemon.debounce) + " of quiet" +
+                     (jitter > Duration::zero()
+                          ? " and a random delay of up to " + format_duration(jitter) + " (jitter)"
+                          : ""),
                  {{"BINDING", binding}});
     }
-    file_changes_[binding] = due;
+    // Drawn again at every event: only the last one of a burst counts, and each draw is as
+    // uniform as the first.
+    file_changes_[binding] =
+        now + engine::change_delay(config_->daemon.debounce, jitter,
+                                   std::uniform_real_distribution<double>(0.0, 1.0)(random_));
   }
   reschedule();
 }

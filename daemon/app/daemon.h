@@ -8,6 +8,7 @@
 // due. Nothing wakes the process while nothing is due.
 //
 // Lifecycle: first pass over every binding -> READY=1. File events -> debounce per binding
+// (plus a random delay up to daemon.jitter, for replicas: engine/schedule.h)
 // -> the bundle is pre-read; one caught mid-change (key and certificate from different
 // renewals, a missing link, a truncated file) is read again after the debounce a few times
 // before a pass reports it (the pass never binds an invalid bundle either way). SIGHUP ->
@@ -19,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 
@@ -109,6 +111,7 @@ class Daemon {
   std::unique_ptr<settings::Settings> pending_config_;  // a reload waiting for the pass to end
   state::State state_;                                  // as the last pass left it
   std::map<std::string, SystemTime> file_changes_;      // binding -> debounced due time
+  std::mt19937_64 random_{std::random_device{}()};      // draws the jitter of file changes
   std::map<std::string, int> mid_change_reads_;         // binding -> re-reads so far
   std::map<std::string, SystemTime> last_pass_;         // binding -> end of its last pass
   SystemTime next_rescan_{};

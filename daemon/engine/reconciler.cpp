@@ -16,6 +16,13 @@
 // backoff until the deadline; a mismatch fails the target but never re-binds. Record: the
 // outcome of every target goes into the state (the caller saves it).
 //
+// Replicas (daemon.jitter > 0: other instances may write the same targets): right before its
+// first write a target's group is read again and the target planned again on what it shows,
+// so a certificate another instance bound since the observation is not written twice, and a
+// newer one is never replaced (the downgrade guard); retries and an APIG.2051 re-read first
+// too. Without jitter the observation, moments before the writes, is the only read: one group
+// read per group and round, as the fan-out benchmark budgets it.
+//
 // The private key lives in the loaded Bundle (a Secret) for the length of the pass and is
 // wiped when the pass ends; it is only ever copied into the request body of a bind.
 //
@@ -75,6 +82,9 @@ struct Work {
   std::optional<std::string> lost_to;
   // Certificates a refused second bind (APIG.2051) deleted together with their binding.
   std::vector<std::string> deleted_with_binding;
+  // The re-read right before the write found the desired certificate bound: another
+  // instance bound it since this pass observed the group.
+  bool bound_meanwhile = false;
 };
 
 // The name of the certificate the target serves after this pass's write (or without one).
@@ -192,6 +202,9 @@ class Pass {
   bool bind(Work& item, const cert::Bundle& bundle, apig::Client& client);
   bool update(Work& item, const cert::Bundle& bundle, apig::Client& client);
   std::optional<bool> already_bound(Work& item, apig::Client& client);
+  bool still_wanted(Work& item, apig::Client& client);
+  // Other instances may write the same targets (daemon.jitter > 0): writes re-read first.
+  bool replicas() const { return config_.daemon.jitter > Duration::zero(); }
   void poll(std::vector<Work>& work);
   void verify(std::vector<Work>& work);
   ProbeVerdict probe_until_verified(const Work& item);
@@ -368,13 +381,48 @@ std::optional<bool> Pass::already_bound(Work& item, apig::Client& client) {
   return true;
 }
 
+// Right before a target's first write (replicas only): the group is read again and the
+// target planned again on what it shows, since another instance may have bound the desired
+// certificate, or a newer one, after this pass observed the group. False when no write is
+// wanted any more; item.plan then holds the new decision (None: bound meanwhile; Refuse: a
+// newer certificate is bound; ReportDrift). A failed re-read changes nothing: the write
+// goes ahead on the pass's own observation, as without replicas.
+bool Pass::still_wanted(Work& item, apig::Client& client) {
+  count(false);
+  Result<apig::Group> group = client.get_group(item.target->instance_id, item.target->group_id);
+  const apig::UrlDomain* domain = group ? find_domain(*group, *item.target) : nullptr;
+  if (domain == nullptr) {
+    return true;
+  }
+  RemoteObservation remote = item.input.remote;
+  std::tie(remote.bound_ssl_id, remote.bound_name) = bound_certificate(*domain);
+  if (remote.bound_ssl_id == item.input.remote.bound_ssl_id &&
+      remote.bound_name == item.input.remote.bound_name) {
+    return true;  // Nothing changed since the observation.
+  }
+  // The expiry of a foreign certificate is known only for what the observation read in
+  // detail; ours carry their expiry day in the name (plan.h, date_from_name).
+  remote.bound_not_after.reset();
+  remote.cname_status = domain->cname_status;
+  item.input.remote = std::move(remote);
+  item.cname = domain->cname_status;
+  PlanInput input;
+  input.settings = &config_;
+  input.now = clock_.now();
+  input.options = options_.plan;
+  input.targets.push_back(item.input);
+  item.plan = std::move(plan(input).front());
+  item.bound_meanwhile = item.plan.action == Action::None;
+  return item.plan.action == Action::Bind || item.plan.action == Action::Update;
+}
+
 bool Pass::bind(Work& item, const cert::Bundle& bundle, apig::Client& client) {
   const std::string& domain_id =
       item.input.remote.domain_id.empty() ? item.target->domain_id : item.input.remote.domain_id;
   std::string old_ssl_id = item.plan.bound_ssl_id;
   bool maybe_written = false;
   for (int attempt = 0;; ++attempt) {
-    if (maybe_written) {
+    if (maybe_written || (attempt > 0 && replicas())) {
       std::optional<bool> done = already_bound(item, client);
       if (done && *done) {
         return true;
@@ -391,9 +439,10 @@ bool Pass::bind(Work& item, const cert::Bundle& bundle, apig::Client& client) {
       return true;
     }
     Error error = std::move(bound.error());
-    if (error.field("apig_error_code") == "APIG.2051" && maybe_written) {
+    if (error.field("apig_error_code") == "APIG.2051" && (maybe_written || replicas())) {
       // "The domain has a certificate": an earlier attempt whose outcome was unknown may have
-      // landed after the re-read (or the re-read failed). If it is ours, the write is done.
+      // landed after the re-read (or the re-read failed), or another instance bound it. If
+      // it is ours, the write is done.
       const std::optional<bool> done = already_bound(item, client);
       if (done && *done) {
         return true;
@@ -464,6 +513,9 @@ void Pass::execute_one(Work& item, const cert::Bundle& bundle, apig::Client& cli
   if (stopping()) {
     item.error = Error(ErrorCode::Unavailable, "not attempted: apig-certd is stopping");
     return;
+  }
+  if (replicas() && !options_.plan.force && !still_wanted(item, client)) {
+    return;  // Not attempted: item.plan says why (bound meanwhile, a newer one bound, ...).
   }
   item.attempted_write = true;
   item.written = item.plan.action == Action::Update ? update(item, bundle, client)
@@ -662,7 +714,10 @@ TargetOutcome Pass::outcome(const Work& item) const {
     return result;
   }
   if (item.plan.action == Action::None) {
-    const auto [ok, detail] = cname_verdict("'" + item.plan.certificate_name + "' is bound");
+    const auto [ok, detail] = cname_verdict(
+        "'" + item.plan.certificate_name + "' is bound" +
+        (item.bound_meanwhile ? " (another instance bound it after this pass read the group)"
+                              : ""));
     result.ok = ok;
     result.result =
         ok ? "in sync" : (item.cname == apig::CnameStatus::Failed ? "failed" : "resolving");
@@ -721,7 +776,9 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
       entry.bound_name = item.plan.certificate_name;
       entry.ssl_id =
           item.input.remote.bound_ssl_id.empty() ? entry.ssl_id : item.input.remote.bound_ssl_id;
-      if (!entry.bound_not_after && item.input.disk->certificate) {
+      // In sync: the bound certificate is the one on disk (the name carries its
+      // fingerprint), even when another instance bound it after our last write.
+      if (item.input.disk->certificate) {
         entry.bound_not_after = item.input.disk->certificate->not_after;
       }
     }

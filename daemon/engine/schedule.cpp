@@ -1,5 +1,8 @@
 #include "daemon/engine/schedule.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace apig_certd::engine {
 
 namespace {
@@ -96,6 +99,16 @@ Schedule schedule(const ScheduleInput& input) {
     }
   }
   return builder.finish();
+}
+
+Duration change_delay(Duration debounce, Duration jitter, double unit_random) {
+  if (jitter <= Duration::zero()) {
+    return debounce;
+  }
+  const double clamped = std::clamp(unit_random, 0.0, 1.0);
+  const auto extra =
+      static_cast<Duration::rep>(std::floor(clamped * static_cast<double>(jitter.count())));
+  return debounce + Duration(std::min(extra, jitter.count()));
 }
 
 }  // namespace apig_certd::engine

@@ -15,6 +15,10 @@
 // Nothing else wakes the daemon: with nothing due, next is the rescan. While a binding's
 // files are changing (its debounce has not ended), nothing else makes it due: the pass waits
 // for the quiet, so it never reads a bundle in the middle of an ACME client's writes.
+//
+// A file change is acted on after the debounce plus a random delay in [0, daemon.jitter]
+// (change_delay): replicas watching the same files then act one after the other, and the
+// later ones find the certificate bound (reconciler.cpp: the re-read before a write).
 
 #include <map>
 #include <optional>
@@ -45,5 +49,10 @@ struct Schedule {
 };
 
 Schedule schedule(const ScheduleInput& input);
+
+// How long after a file event its binding's pass is due: `debounce`, plus
+// floor(unit_random * jitter) with `unit_random` in [0, 1] (clamped). Pure: the caller draws
+// the randomness, so tests pass it in. jitter 0 gives exactly the debounce.
+Duration change_delay(Duration debounce, Duration jitter, double unit_random);
 
 }  // namespace apig_certd::engine

@@ -205,37 +205,20 @@ TEST_F(RunDaemonTest, DehydratedLinkSwapsAreBoundOnce) {
 TEST_F(RunDaemonTest, KubernetesSecretVolumeSwapIsBoundOnce) {
   start_sim(json::array({sim_group("g1", json::array({sim_domain("g1", kDomain, {3})}))}));
   const std::filesystem::path volume = temp_dir_.path() / "secret-volume";
-  std::filesystem::create_directories(volume);
-  // kubelet's AtomicWriter: a timestamped dir, ..data_tmp -> it, rename to ..data, old dir removed.
-  const auto publish = [&](const TestChain& chain, const std::string& stamp) {
-    const std::string data_dir = "..2026_11_28_10_00_" + stamp + ".000000001";
-    std::filesystem::create_directories(volume / data_dir);
-    rewrite_in_place(volume / data_dir / "tls.crt", chain.fullchain());
-    rewrite_in_place(volume / data_dir / "tls.key", chain.key.pem());
-    std::filesystem::create_symlink(data_dir, volume / "..data_tmp");
-    std::string old_dir;
-    if (std::filesystem::is_symlink(volume / "..data")) {
-      old_dir = std::filesystem::read_symlink(volume / "..data").string();
-    }
-    std::filesystem::rename(volume / "..data_tmp", volume / "..data");
-    for (const char* name : {"tls.crt", "tls.key"}) {
-      if (!std::filesystem::is_symlink(volume / name)) {
-        std::filesystem::create_symlink(std::filesystem::path("..data") / name, volume / name);
-      }
-    }
-    if (!old_dir.empty()) {
-      std::filesystem::remove_all(volume / old_dir);
-    }
-    return std::chrono::system_clock::now();
+  // kubelet's AtomicWriter, step by step (run_fixture.h).
+  const auto publish = [&](const TestChain& chain) {
+    return kubelet_atomic_write(volume,
+                                {{"tls.crt", chain.fullchain()}, {"tls.key", chain.key.pem()}},
+                                std::filesystem::perms(0400));
   };
-  publish(chain_valid_for(60), "00");
+  publish(chain_valid_for(60));
   add_file_binding("k8s", volume / "tls.crt", volume / "tls.key", kDomain);
   start_daemon();
   wait_ready();
   for (int round = 1; round <= 2; ++round) {
     clear_requests();
     const TestChain renewed = chain_valid_for(60 + round);
-    expect_one_bind(renewed, publish(renewed, "0" + std::to_string(round)));
+    expect_one_bind(renewed, publish(renewed));
   }
 }
 

@@ -11,8 +11,11 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -62,6 +65,68 @@ inline void replace_symlink(const std::filesystem::path& target,
   std::filesystem::rename(temporary, link);
 }
 
+// A certificate for `domains`, valid from a day ago for `days`, with a key of its own (ACME
+// clients make a new key per renewal by default), issued by a test intermediate CA.
+inline TestChain renewal_chain(std::vector<std::string> domains, int days) {
+  static const TestCa root = TestCa::create("apig-certd renewal test root");
+  static const TestCa issuing = root.intermediate("apig-certd renewal test issuing CA");
+  const TestKey key = make_key(KeyKind::EcP256);
+  return {key,
+          issuing.issue({.sans = std::move(domains),
+                         .not_before_offset = std::chrono::hours(-24),
+                         .not_after_offset = std::chrono::hours(24 * days)},
+                        key),
+          issuing.pem(), root.pem()};
+}
+
+// kubelet's AtomicWriter (pkg/volume/util/atomic_writer.go, Write), step by step, for a Secret
+// or ConfigMap volume at `volume` holding `files` (name -> content) with the volume's
+// defaultMode `mode`:
+//   (5) a new timestamped directory, os.MkdirTemp(volume, "..YYYY_MM_DD_HH_MM_SS.") (UTC,
+//       random decimal digits appended), chmod 0755;
+//   (6) every file written into it and chmod'ed to `mode`;
+//   (8) the symlink "..data_tmp" -> that directory;
+//   (9) "..data_tmp" renamed over "..data" (the one atomic switch);
+//  (10) the user-visible links "name -> ..data/name" created where missing;
+//  (12) the previous timestamped directory removed.
+// A watch on tls.crt itself sees DELETE_SELF at (12); the links in (10) never change after the
+// first write. Returns the wall-clock time of the last step.
+inline SystemTime kubelet_atomic_write(
+    const std::filesystem::path& volume,
+    const std::vector<std::pair<std::string, std::string>>& files, std::filesystem::perms mode) {
+  std::filesystem::create_directories(volume);
+  std::string old_dir;
+  if (std::filesystem::is_symlink(volume / "..data")) {
+    old_dir = std::filesystem::read_symlink(volume / "..data").string();
+  }
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "..%Y_%m_%d_%H_%M_%S.", &utc);
+  std::random_device random;
+  std::string data_dir;
+  do {
+    data_dir = stamp + std::to_string(random());
+  } while (!std::filesystem::create_directory(volume / data_dir));
+  std::filesystem::permissions(volume / data_dir, std::filesystem::perms(0755));
+  for (const auto& [name, content] : files) {
+    rewrite_in_place(volume / data_dir / name, content);
+    std::filesystem::permissions(volume / data_dir / name, mode);
+  }
+  std::filesystem::create_symlink(data_dir, volume / "..data_tmp");
+  std::filesystem::rename(volume / "..data_tmp", volume / "..data");
+  for (const auto& [name, content] : files) {
+    if (!std::filesystem::is_symlink(volume / name)) {
+      std::filesystem::create_symlink(std::filesystem::path("..data") / name, volume / name);
+    }
+  }
+  if (!old_dir.empty()) {
+    std::filesystem::remove_all(volume / old_dir);
+  }
+  return std::chrono::system_clock::now();
+}
+
 class RunTest : public SyncTest {
  protected:
   void SetUp() override {
@@ -85,14 +150,24 @@ class RunTest : public SyncTest {
 
   // Starts `apig-certd run` with the current config; `environment` adds to the child's.
   void start_daemon(std::map<std::string, std::string> environment = {}) {
-    // The test's own [daemon] lines (daemon_extra_) stay; the daemon's timing is added.
-    // Restartable: the timing lines are added for this config only, and the socket of an
-    // earlier start is replaced.
+    start_daemon_with(write_daemon_config(), std::move(environment));
+  }
+
+  // The current config with the daemon's timing lines, written to config.toml. The test's own
+  // [daemon] lines (daemon_extra_) stay; the timing lines are added for this config only.
+  std::filesystem::path write_daemon_config() {
     const std::string test_lines = daemon_extra_;
     daemon_extra_ += "debounce = \"" + debounce_ + "\"\nrescan_interval = \"" + rescan_ +
                      "\"\nlog_level = \"" + log_level_ + "\"\n";
     const std::filesystem::path config = write_config();
     daemon_extra_ = test_lines;
+    return config;
+  }
+
+  // Starts `apig-certd run --config CONFIG`. Restartable: the socket of an earlier start is
+  // replaced.
+  void start_daemon_with(const std::filesystem::path& config,
+                         std::map<std::string, std::string> environment = {}) {
     notify_.reset();
     std::filesystem::remove(temp_dir_.path() / "notify.sock");
     notify_ = std::make_unique<NotifySocket>(temp_dir_.path() / "notify.sock");

@@ -6,6 +6,7 @@ namespace apig_certd::engine::schedule_test {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
@@ -167,6 +168,24 @@ TEST(Schedule, EarliestDeadlineWins) {
   f.input.file_changes = {{"a", kScheduleNow + seconds(2)}};
   const Schedule result = schedule(f.input);
   EXPECT_EQ(*result.next, kScheduleNow + seconds(2));
+}
+
+TEST(ChangeDelay, WithoutJitterIsTheDebounceWhateverTheDraw) {
+  for (const double draw : {0.0, 0.5, 0.999}) {
+    EXPECT_EQ(change_delay(seconds(2), Duration::zero(), draw), seconds(2));
+  }
+}
+
+TEST(ChangeDelay, JitterAddsItsShareOfTheDraw) {
+  EXPECT_EQ(change_delay(seconds(2), seconds(10), 0.0), seconds(2));
+  EXPECT_EQ(change_delay(seconds(2), seconds(10), 0.25), milliseconds(4'500));
+  EXPECT_EQ(change_delay(seconds(2), seconds(10), 0.99995), milliseconds(11'999));
+}
+
+TEST(ChangeDelay, DrawsOutsideTheUnitIntervalAreClamped) {
+  EXPECT_EQ(change_delay(seconds(2), seconds(10), -1.0), seconds(2));
+  EXPECT_EQ(change_delay(seconds(2), seconds(10), 1.0), seconds(12));
+  EXPECT_EQ(change_delay(seconds(2), seconds(10), 7.0), seconds(12));
 }
 
 }  // namespace

@@ -15,15 +15,14 @@ bool is_failing(const state::TargetState& target) {
 }
 
 bool same_failure(const state::TargetState& a, const state::TargetState& b) {
-  // A daemon pass that finds a target waiting out its backoff records it as failed with the
-  // code "wait": it was not tried, so it cannot fail differently.
-  if (b.last_error && b.last_error->code == "wait") {
-    return true;
-  }
   const std::string code_a = a.last_error ? a.last_error->code : "";
   const std::string code_b = b.last_error ? b.last_error->code : "";
-  return a.last_result == b.last_result && code_a == code_b && a.failed_sha256 == b.failed_sha256 &&
-         a.disk_sha256 == b.disk_sha256;
+  // A daemon pass that finds a target waiting out its backoff records it as failed with the
+  // code "wait" (and the error it waits on is no longer in the state): it was not tried, so
+  // neither that pass nor the next attempt after it is a different failure.
+  const bool waited = code_a == "wait" || code_b == "wait";
+  return a.last_result == b.last_result && (waited || code_a == code_b) &&
+         a.failed_sha256 == b.failed_sha256 && a.disk_sha256 == b.disk_sha256;
 }
 
 Change bound_change(NotifyEvent event, const std::string& key, const state::TargetState& after) {

@@ -10,7 +10,7 @@
 //   bound      a write bound a certificate in this pass (bind_successes went up).
 //   failed     the target is failing now and was not, or fails differently: another result,
 //              error code, or certificate than the last failure. A retry that fails the same
-//              way is not a new event.
+//              way is not a new event, nor is a daemon pass that only waits out a backoff.
 //   recovered  the target was failing (or in reported drift) and is ok now.
 //   expiring   the certificate on disk is within `renew_warning` of its notAfter (or past it):
 //              once per certificate (TargetState::expiring_sha256 remembers it).

@@ -91,6 +91,15 @@ class WebhookTest : public Base {
     this->bindings_ += "\n[[notify]]\nurl = \"" + url + "\"\n" + extra;
   }
 
+  // Every bind (POST .../certificate) matching `path_regex` fails with APIG.2101, for good.
+  void add_key_mismatch_fault(const std::string& path_regex) {
+    this->add_fault({{"method", "POST"},
+                     {"path_regex", path_regex},
+                     {"status", 400},
+                     {"count", -1},
+                     {"body", R"({"error_code":"APIG.2101","error_msg":"key mismatch"})"}});
+  }
+
   std::string headers_line() const { return "headers_file = \"" + headers_file_.string() + "\"\n"; }
 
   std::unique_ptr<WebhookReceiver> receiver_;
@@ -140,11 +149,7 @@ TEST_F(NotifySyncTest, FailedOnceThenRecovered) {
   receiver_->clear();
 
   this->write_certificate("site", certificate(120));
-  add_fault({{"method", "POST"},
-             {"path_regex", "/certificate$"},
-             {"status", 400},
-             {"count", -1},
-             {"body", R"({"error_code":"APIG.2101","error_msg":"key mismatch"})"}});
+  add_key_mismatch_fault("/certificate$");
   EXPECT_EQ(sync().exit_code, 1);
   std::vector<json> delivered = receiver_->delivered();
   ASSERT_EQ(events_of(delivered), Events{"failed"});
@@ -271,6 +276,67 @@ TEST_F(NotifySyncTest, AnInvalidHeadersFileIsAConfigError) {
   EXPECT_EQ(result.exit_code, 78) << result.out << result.err;
   EXPECT_TRUE(contains(result.err, bad.string() + ":2:")) << result.err;
   EXPECT_TRUE(receiver_->received().empty());
+}
+
+TEST_F(NotifyRunTest, TheDaemonNotifiesAFailureOnceAcrossItsRetriesThenTheRecovery) {
+  start_site();
+  add_notify(receiver_->url());
+  add_key_mismatch_fault("/certificate$");
+  rescan_ = "1s";  // a pass every second, each one retrying (or waiting out) the failure
+  start_daemon();
+  wait_ready();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (count_requests("POST", "/certificate") < 3 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_GE(count_requests("POST", "/certificate"), 3) << daemon_->stderr_text();
+  ASSERT_TRUE(receiver_->wait_delivered(1, milliseconds(10'000))) << daemon_->stderr_text();
+  EXPECT_EQ(events_of(receiver_->delivered()), Events{"failed"});
+
+  clear_faults();
+  ASSERT_TRUE(receiver_->wait_delivered(3, milliseconds(20'000))) << daemon_->stderr_text();
+  EXPECT_EQ(events_of(receiver_->delivered()), (Events{"failed", "bound", "recovered"}));
+}
+
+// The daemon's passes for one target of a binding (CNAME polls) also see its other target
+// waiting out the backoff of a failure: those passes are not a new failure either.
+TEST_F(NotifyRunTest, AFailureWaitingOutItsBackoffIsNotNotifiedAgain) {
+  start_sim(json::array({sim_group(
+      "g1", json::array({sim_domain("g1", kDomain, {3}),
+                         sim_domain("g1", "api.example.com", {1, 1, 1, 1, 1, 1, 2, 3})}))}));
+  const auto write_site = [this] {
+    write_certificate("site", make_chain({.sans = {kDomain, "api.example.com"}}, KeyKind::Rsa2048));
+  };
+  write_site();
+  add_binding("site", {{"g1", kDomain}, {"g1", "api.example.com"}});
+  add_notify(receiver_->url());
+  add_key_mismatch_fault("g1-www/certificate$");
+  start_daemon();
+  wait_ready();
+  ASSERT_TRUE(daemon_->wait_for_stderr("waiting until", milliseconds(20'000), 2))
+      << daemon_->stderr_text();
+  ASSERT_TRUE(daemon_->wait_for_stderr("CNAME resolved", milliseconds(20'000)))
+      << daemon_->stderr_text();
+  ASSERT_TRUE(receiver_->wait_delivered(2, milliseconds(10'000))) << daemon_->stderr_text();
+  const auto events_for = [this](const std::string& domain) {
+    std::vector<json> mine;
+    for (const json& body : receiver_->delivered()) {
+      if (body.value("domain", "") == domain) {
+        mine.push_back(body);
+      }
+    }
+    return events_of(mine);
+  };
+  EXPECT_EQ(events_for(kDomain), Events{"failed"});
+  EXPECT_EQ(events_for("api.example.com"), Events{"bound"});
+
+  // A renewal (another certificate) with the fault gone: bound everywhere, www recovered.
+  clear_faults();
+  write_site();
+  ASSERT_TRUE(receiver_->wait_delivered(5, milliseconds(20'000))) << daemon_->stderr_text();
+  EXPECT_EQ(events_for(kDomain), (Events{"failed", "bound", "recovered"}));
+  EXPECT_EQ(events_for("api.example.com"), (Events{"bound", "bound"}));
 }
 
 TEST_F(NotifyRunTest, TheDaemonNotifiesAndStopsPromptlyWithADeadWebhook) {

@@ -110,7 +110,11 @@ TEST(NotifyChanges, AFailureOfAnotherKindIsNew) {
 
 TEST(NotifyChanges, WaitingOutABackoffIsNotANewFailure) {
   const state::TargetState first = failing(in_sync(), "APIG.2101");
-  EXPECT_EQ(events(first, failing(first, "wait")), Events{});
+  const state::TargetState waiting = failing(first, "wait");
+  EXPECT_EQ(events(first, waiting), Events{});
+  EXPECT_EQ(events(waiting, failing(waiting, "APIG.2101")), Events{});
+  // A new certificate failing is news, waiting or not.
+  EXPECT_EQ(events(waiting, failing(in_sync("bbbb"), "APIG.2101")), Events{NotifyEvent::Failed});
 }
 
 TEST(NotifyChanges, AFirstPassThatFailsIsFailed) {

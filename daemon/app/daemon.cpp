@@ -26,6 +26,10 @@ constexpr int kMidChangeRereads = 3;
 // and how long the pass then has to end after they are cut off.
 constexpr Duration kShutdownGrace = std::chrono::seconds(20);
 constexpr Duration kAfterCutOff = std::chrono::seconds(5);
+// How long queued notifications may still take when the daemon stops, and when a reload
+// replaces the webhooks.
+constexpr Duration kStopDelivery = std::chrono::seconds(3);
+constexpr Duration kReloadDelivery = std::chrono::seconds(2);
 
 std::string join(const std::vector<std::string>& names) {
   std::string text;
@@ -162,6 +166,20 @@ Result<void> Daemon::apply(std::unique_ptr<settings::Settings> config) {
   if (!session) {
     return fail(std::move(session.error()).with_context("setting up the APIG client"));
   }
+  Result<std::unique_ptr<notify::Dispatcher>> notifications = notify::Dispatcher::create(
+      *config, environment_,
+      [this](LogLevel level, const std::string& message) { log_.write(level, message); });
+  if (!notifications) {
+    return fail(std::move(notifications.error()).with_context("setting up the webhooks"));
+  }
+  if (notifications_) {
+    if (const std::size_t left = notifications_->finish(kReloadDelivery); left > 0) {
+      log_.write(LogLevel::Warn, std::to_string(left) +
+                                     " notification(s) of the old configuration still "
+                                     "undelivered; dropping them");
+    }
+  }
+  notifications_ = std::move(*notifications);
   const SystemTime now = clock_.now();
   if (config_) {
     next_rescan_ = std::min(next_rescan_, now + config->daemon.rescan_interval);
@@ -199,6 +217,10 @@ int Daemon::run() {
                                  "; state in '" + store_.directory().string() + "'");
   start_pass({{}, engine::PlanMode::Sync, "start"});
   Result<void> ran = loop_.run();
+  if (const std::size_t left = notifications_->finish(kStopDelivery); left > 0) {
+    log_.write(LogLevel::Warn, std::to_string(left) + " notification(s) still undelivered after " +
+                                   format_duration(kStopDelivery) + "; dropping them");
+  }
   if (!ran) {
     log_.write(LogLevel::Error, "the event loop failed: " + ran.error().to_string());
     return EXIT_FAILURE;
@@ -471,6 +493,10 @@ void Daemon::on_pass_done() {
     state_ = std::move(*result->state);
     for (const LogLine& line : describe_pass(*result->report, before, state_)) {
       log_.write(line.level, line.message, line.fields);
+    }
+    if (!result->changes.empty()) {
+      const std::size_t queued = notifications_->send(result->changes, now);
+      log_.write(LogLevel::Debug, std::to_string(queued) + " notification(s) queued");
     }
     log_.write(LogLevel::Debug,
                "pass (" + result->request.why + ") done in " + format_duration(result->took) +

@@ -14,7 +14,11 @@
 // before a pass reports it (the pass never binds an invalid bundle either way). SIGHUP ->
 // RELOADING=1, the config is read again; an invalid one is logged and the old one kept;
 // READY=1. SIGTERM/SIGINT -> STOPPING=1; backoff sleeps end at once, requests in flight may
-// finish within the shutdown grace, then they are cut off; the pass saves the state; exit 0.
+// finish within the shutdown grace, then they are cut off; the pass saves the state;
+// notifications still queued get a few seconds; exit 0.
+//
+// [[notify]] webhooks send from threads of their own (notify/webhook.h): the loop only
+// queues a pass's notifications, and their outcomes are logged from those threads.
 
 #include <filesystem>
 #include <map>
@@ -29,6 +33,7 @@
 #include "daemon/core/clock.h"
 #include "daemon/core/environment.h"
 #include "daemon/core/stop_signal.h"
+#include "daemon/notify/dispatcher.h"
 #include "daemon/service/log.h"
 #include "daemon/service/notifier.h"
 #include "daemon/settings/settings.h"
@@ -108,6 +113,7 @@ class Daemon {
 
   std::unique_ptr<settings::Settings> config_;
   std::unique_ptr<ApigSession> session_;
+  std::unique_ptr<notify::Dispatcher> notifications_;   // the [[notify]] webhooks of config_
   std::unique_ptr<settings::Settings> pending_config_;  // a reload waiting for the pass to end
   state::State state_;                                  // as the last pass left it
   std::map<std::string, SystemTime> file_changes_;      // binding -> debounced due time

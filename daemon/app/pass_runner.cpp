@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "daemon/app/metrics.h"
+#include "daemon/app/pass_notifications.h"
 
 namespace apig_certd::app {
 
@@ -111,6 +112,8 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
   options.retry_deadline = std::min(config.poll.timeout, kPassRetryDeadline);
   result.report = reconciler.run(current, options);
   if (result.report) {
+    result.changes =
+        take_notifications(config, *result.before, current, *result.report, clock_.now());
     Result<void> saved = store_.save(current);
     result.saved = saved.has_value();
     if (!saved) {

@@ -4,7 +4,8 @@
 // never runs on the loop thread. The pass takes the state lock, reads state.json fresh (a
 // deploy hook's `sync` may have changed it), runs the same Reconciler as `sync`, saves the
 // state and lets go of the lock; then it signals the loop through an eventfd. At most one
-// pass runs at a time.
+// pass runs at a time. The pass also works out its notifications (pass_notifications.h);
+// the loop hands them to the webhooks, which send them on threads of their own.
 
 #include <atomic>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "daemon/core/clock.h"
 #include "daemon/core/stop_signal.h"
 #include "daemon/engine/reconciler.h"
+#include "daemon/notify/changes.h"
 #include "daemon/state/state_store.h"
 #include "daemon/sys/event_fd.h"
 
@@ -31,9 +33,10 @@ struct PassRequest {
 struct PassResult {
   PassRequest request;
   Result<engine::ReconcileReport> report = engine::ReconcileReport{};
-  std::optional<state::State> state;   // the state after the pass (also when not saved)
-  std::optional<state::State> before;  // the state as the pass found it
-  std::vector<std::string> notices;    // a moved-aside state file, a failed save
+  std::optional<state::State> state;    // the state after the pass (also when not saved)
+  std::optional<state::State> before;   // the state as the pass found it
+  std::vector<std::string> notices;     // a moved-aside state file, a failed save
+  std::vector<notify::Change> changes;  // what [[notify]] webhooks are to be told
   bool saved = false;
   Duration took{};
 };

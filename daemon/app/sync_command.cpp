@@ -14,13 +14,19 @@
 #include "daemon/app/sync_command.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/app/apig_session.h"
 #include "daemon/app/exit_code.h"
 #include "daemon/app/load_config.h"
 #include "daemon/app/metrics.h"
+#include "daemon/app/pass_notifications.h"
+#include "daemon/core/duration.h"
 #include "daemon/engine/reconciler.h"
+#include "daemon/notify/dispatcher.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state_store.h"
 
@@ -70,6 +76,36 @@ std::string summary(const engine::ReconcileReport& report, bool dry_run) {
   text += " (" + std::to_string(report.requests) + " API requests, " +
           std::to_string(report.writes) + " writes)";
   return text;
+}
+
+// How long `sync` waits for its notifications before it gives up on them and exits.
+constexpr Duration kDeliveryPatience = std::chrono::seconds(5);
+
+// Sends the notifications of the pass and waits (bounded) for them: a webhook that is down
+// costs at most kDeliveryPatience and a warning, never the exit code.
+void deliver(const settings::Settings& config, const Environment& environment,
+             const std::vector<notify::Change>& changes, SystemTime now, const Output& output) {
+  // Called from the webhooks' threads: one fputs per line, so lines never interleave.
+  const notify::Report report = [&output](settings::LogLevel level, const std::string& message) {
+    if (level >= settings::LogLevel::Warn) {
+      std::fputs(("warning: " + message + "\n").c_str(), output.err);
+    }
+  };
+  Result<std::unique_ptr<notify::Dispatcher>> dispatcher =
+      notify::Dispatcher::create(config, environment, report);
+  if (!dispatcher) {
+    print_line(output.err, "warning: cannot send notifications: " + dispatcher.error().to_string() +
+                               "; ignoring");
+    return;
+  }
+  if ((*dispatcher)->send(changes, now) == 0) {
+    return;
+  }
+  if (const std::size_t left = (*dispatcher)->finish(kDeliveryPatience); left > 0) {
+    print_line(output.err, "warning: " + std::to_string(left) +
+                               " notification(s) still undelivered after " +
+                               format_duration(kDeliveryPatience) + "; giving up");
+  }
 }
 
 }  // namespace
@@ -147,10 +183,18 @@ int run_sync_with(const settings::Settings& config, const CommandLine& line,
   options.dry_run = line.dry_run;
   options.wait_for_cname = !line.no_wait;
   options.bindings = line.bindings;
+  std::optional<state::State> before;
+  if (store && !config.notify.empty()) {
+    before = current;
+  }
   Result<engine::ReconcileReport> report = reconciler.run(current, options);
   if (!report) {
     print_line(output.err, "apig-certd: " + report.error().to_string());
     return kExitFailed;
+  }
+  std::vector<notify::Change> changes;
+  if (before) {
+    changes = take_notifications(config, *before, current, *report, clock.now());
   }
   bool saved = true;
   if (store) {
@@ -177,6 +221,9 @@ int run_sync_with(const settings::Settings& config, const CommandLine& line,
                                "): " + outcome.detail);
   }
   std::fflush(output.out);
+  if (!changes.empty()) {
+    deliver(config, environment, changes, clock.now(), output);
+  }
   print_line(output.err, summary(*report, line.dry_run));
   if (line.dry_run) {
     return report->remote_unreadable ? kExitFailed : kExitOk;

@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "daemon/auth/canonical_request.h"
+#include "daemon/core/trim.h"
 #include "daemon/crypto/digest.h"
 
 namespace apig_certd::auth {
@@ -89,16 +90,6 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return to_lower(x) == to_lower(y);
          });
-}
-
-// Optional whitespace around header values (RFC 9110 §5.6.3): spaces and tabs.
-std::string_view trim(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const std::size_t last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
 }
 
 bool is_digit(char character) {
@@ -373,14 +364,14 @@ Result<void> collect_headers(const RequestToSign& request, const Credentials& cr
     if (!is_valid_header_value(request.project_id)) {
       return fail(ErrorCode::InvalidArgument, "project id has a control character");
     }
-    add(kProjectIdHeader, trim(request.project_id));
+    add(kProjectIdHeader, trim_blanks(request.project_id));
   }
   if (credentials.security_token) {
     const std::string_view token = credentials.security_token->view();
     if (token.empty() || !is_valid_header_value(token)) {
       return fail(ErrorCode::InvalidArgument, "security token is empty or has a control character");
     }
-    add(kSecurityTokenHeader, trim(token));
+    add(kSecurityTokenHeader, trim_blanks(token));
   }
 
   for (std::size_t i = 0; i < request.headers.size(); ++i) {
@@ -405,7 +396,7 @@ Result<void> collect_headers(const RequestToSign& request, const Credentials& cr
       return fail(ErrorCode::InvalidArgument,
                   "header '" + header.name + "' has a control character in its value");
     }
-    const std::string_view value = trim(header.value);
+    const std::string_view value = trim_blanks(header.value);
     sent.push_back(Header{header.name, std::string(value)});
     if (header.name.find('_') == std::string::npos) {
       signed_headers.push_back(CanonicalHeader{lower(header.name), std::string(value)});
@@ -422,7 +413,7 @@ struct ParsedAuthorization {
 };
 
 Result<ParsedAuthorization> parse_authorization(std::string_view value) {
-  value = trim(value);
+  value = trim_blanks(value);
   if (value.substr(0, kSigningAlgorithm.size()) != kSigningAlgorithm ||
       value.size() == kSigningAlgorithm.size() || value[kSigningAlgorithm.size()] != ' ') {
     return fail(ErrorCode::ParseError, "Authorization does not use SDK-HMAC-SHA256");
@@ -433,7 +424,7 @@ Result<ParsedAuthorization> parse_authorization(std::string_view value) {
   std::string_view rest = value.substr(kSigningAlgorithm.size() + 1);
   while (!rest.empty()) {
     const std::size_t comma = rest.find(',');
-    const std::string_view part = trim(rest.substr(0, comma));
+    const std::string_view part = trim_blanks(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     const std::size_t equals = part.find('=');
     if (equals == std::string_view::npos) {
@@ -642,7 +633,8 @@ Result<void> verify(const ReceivedRequest& request, const SecretKeyLookup& looku
       return fail(ErrorCode::ParseError, "signed header '" + std::string(name) + "' is " +
                                              (values.empty() ? "missing" : "repeated"));
     }
-    signed_headers.push_back(CanonicalHeader{std::string(name), std::string(trim(values[0]))});
+    signed_headers.push_back(
+        CanonicalHeader{std::string(name), std::string(trim_blanks(values[0]))});
   }
   // Present: x-sdk-date is in the list, checked above.
   const std::string_view sdk_date =
@@ -686,7 +678,7 @@ Result<void> verify(const ReceivedRequest& request, const SecretKeyLookup& looku
   }
   const std::string payload_hash = content_sha256.empty()
                                        ? crypto::sha256_hex(request.body)
-                                       : std::string(trim(content_sha256.front()));
+                                       : std::string(trim_blanks(content_sha256.front()));
 
   const std::string method = upper(request.method);
   const Canonical canonical = canonicalize(method, *uri, *query, signed_headers, payload_hash);

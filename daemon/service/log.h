@@ -10,6 +10,7 @@
 // why this small interface exists. Callers never pass secrets: messages are built from
 // names, fingerprints and APIG's error texts.
 
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -47,7 +48,8 @@ class Log {
                     const std::vector<LogField>& fields) = 0;
 
  private:
-  LogLevel threshold_;
+  // Atomic: webhook threads log while a reload on the loop thread may change it.
+  std::atomic<LogLevel> threshold_;
 };
 
 // Lines on a stdio stream (stderr for the daemon; a test may pass a file).

@@ -22,6 +22,7 @@
 
 #include "daemon/core/in_quotes.h"
 #include "daemon/settings/file_reader.h"
+#include "daemon/settings/headers_file.h"
 #include "daemon/settings/loader_parts.h"
 #include "daemon/settings/validation.h"
 
@@ -269,6 +270,20 @@ void read_notify_url(const toml::table& table, NotifySettings& notify, Diagnosti
   notify.url = *url;
 }
 
+// A headers file's lines are part of the config: each invalid one is an error at its own
+// "file:line". The values are read only to be checked, and wiped.
+void check_headers_file(const std::filesystem::path& path, const SourceLocation& where,
+                        LoadContext& context) {
+  const Result<ParsedHeaders> parsed = parse_headers_file(path, context.environment);
+  if (!parsed) {
+    context.diagnostics.error(where, parsed.error().to_string());
+    return;
+  }
+  for (const HeaderProblem& problem : parsed->problems) {
+    context.diagnostics.error({path.string(), problem.line, 1}, problem.message);
+  }
+}
+
 void read_notify(const toml::table& root, LoadContext& context, Settings& settings) {
   Diagnostics& diagnostics = context.diagnostics;
   const toml::array* array = read_array_of_tables(root, "notify", "[[notify]]", diagnostics);
@@ -284,8 +299,11 @@ void read_notify(const toml::table& root, LoadContext& context, Settings& settin
     assign(read_path(table, "ca_file", context.base_directory, diagnostics), notify.ca_file);
     const auto headers = read_path(table, "headers_file", context.base_directory, diagnostics);
     if (headers && !headers->empty()) {
-      check_secret_file(*headers, "headers_file '" + headers->string() + "'",
-                        value_location(table, "headers_file", diagnostics), diagnostics);
+      const SourceLocation where = value_location(table, "headers_file", diagnostics);
+      if (check_secret_file(*headers, "headers_file '" + headers->string() + "'", where,
+                            diagnostics)) {
+        check_headers_file(*headers, where, context);
+      }
       notify.headers_file = *headers;
     }
     assign(read_events(table, diagnostics), notify.on);

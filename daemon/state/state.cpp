@@ -84,6 +84,7 @@ ordered_json target_value(const TargetState& target) {
   object["failed_sha256"] = target.failed_sha256;
   object["verified_sha256"] = target.verified_sha256;
   object["verified_at"] = time_value(target.verified_at);
+  object["expiring_sha256"] = target.expiring_sha256;
   object["bind_successes"] = target.bind_successes;
   object["bind_failures"] = target.bind_failures;
   object["last_success"] = time_value(target.last_success);
@@ -262,6 +263,7 @@ Result<TargetState> parse_target(const json& value, const std::string& path) {
           [&] { return reader.string("failed_sha256", target.failed_sha256); },
           [&] { return reader.string("verified_sha256", target.verified_sha256); },
           [&] { return reader.time("verified_at", target.verified_at); },
+          [&] { return reader.string("expiring_sha256", target.expiring_sha256); },
           [&] { return reader.integer("bind_successes", target.bind_successes); },
           [&] { return reader.integer("bind_failures", target.bind_failures); },
           [&] { return reader.time("last_success", target.last_success); });

@@ -76,6 +76,8 @@ struct TargetState {
   // Differs from bound_sha256 until the probe has confirmed the bind.
   std::string verified_sha256;
   std::optional<SystemTime> verified_at;
+  // [[notify]]: the certificate on disk an `expiring` notification was sent for (once each).
+  std::string expiring_sha256;
   // Counters and times for the metrics textfile (they survive restarts in the state).
   int bind_successes = 0;                  // writes that bound a certificate
   int bind_failures = 0;                   // writes that failed

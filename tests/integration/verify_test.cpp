@@ -10,13 +10,11 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/sync_fixture.h"
+#include "tests/support/closed_port.h"
 
 namespace apig_certd::testing::verify_test {
 namespace {
@@ -36,21 +34,6 @@ bool contains(const std::string& text, const std::string& part) {
 // The 16-digit prefix the daemon prints for a fingerprint.
 std::string prefix_of(const std::string& sha256) {
   return sha256.substr(0, 16) + "...";
-}
-
-// A loopback port nothing listens on: bound once to learn a free number, then closed.
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  // NOLINTBEGIN(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API.
-  EXPECT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  // NOLINTEND(cppcoreguidelines-pro-type-reinterpret-cast)
-  ::close(fd);
-  return ntohs(address.sin_port);
 }
 
 class VerifyTest : public SyncTest {

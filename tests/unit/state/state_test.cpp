@@ -42,6 +42,7 @@ TargetState full_target() {
   target.failed_sha256 = "cc33";
   target.verified_sha256 = "aa11";
   target.verified_at = at("2026-11-01T08:31:00Z");
+  target.expiring_sha256 = "aa11";
   target.created = {
       CreatedCertificate{"ssl-1", "name-1", "bb22", at("2026-11-01T08:30:00Z"), std::nullopt, ""},
       CreatedCertificate{"ssl-2", "name-2", "cc33", at("2026-11-02T00:00:00Z"),

@@ -796,22 +796,13 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
       entry.ssl_id = item.ssl_id;
       entry.bound_at = now;
       entry.bound_not_after = item.input.disk->certificate->not_after;
-      const bool known = std::any_of(
-          entry.created.begin(), entry.created.end(),
-          [&](const state::CreatedCertificate& created) { return created.ssl_id == item.ssl_id; });
-      if (!known && !item.ssl_id.empty()) {
+      if (!item.ssl_id.empty()) {
         state::CreatedCertificate made;
         made.ssl_id = item.ssl_id;
         made.name = item.bound_name;
         made.sha256 = item.plan.sha256;
         made.created_at = now;
-        entry.created.push_back(std::move(made));
-        const std::size_t remembered =
-            std::max(state::kMaxCreatedRemembered,
-                     static_cast<std::size_t>(item.binding->keep_previous) + 1);
-        if (entry.created.size() > remembered) {
-          entry.created.erase(entry.created.begin());
-        }
+        state::remember_created(entry.created, std::move(made), item.binding->keep_previous);
       }
     }
     const bool failed = !result.ok && result.result == "failed";

@@ -15,6 +15,8 @@
 
 #include "daemon/state/state.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <limits>
 #include <utility>
 
@@ -301,6 +303,21 @@ Result<TargetState> parse_target(const json& value, const std::string& path) {
 }
 
 }  // namespace
+
+void remember_created(std::vector<CreatedCertificate>& created, CreatedCertificate made,
+                      int keep_previous) {
+  const bool known = std::any_of(created.begin(), created.end(),
+                                 [&](const auto& entry) { return entry.ssl_id == made.ssl_id; });
+  if (!known) {
+    created.push_back(std::move(made));
+  }
+  const std::size_t limit =
+      std::max(kMaxCreatedRemembered, static_cast<std::size_t>(std::max(keep_previous, 0)) + 1);
+  if (created.size() > limit) {
+    created.erase(created.begin(),
+                  created.begin() + static_cast<std::ptrdiff_t>(created.size() - limit));
+  }
+}
 
 std::string target_key(std::string_view binding, std::string_view instance_id,
                        std::string_view group_id, std::string_view domain,

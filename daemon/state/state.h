@@ -100,6 +100,11 @@ std::string target_key(std::string_view binding, std::string_view instance_id,
                        std::string_view group_id, std::string_view domain,
                        std::string_view domain_id);
 
+// Adds `made` to a target's created list unless its ssl_id is already there, then forgets the
+// oldest entries beyond max(kMaxCreatedRemembered, keep_previous + 1).
+void remember_created(std::vector<CreatedCertificate>& created, CreatedCertificate made,
+                      int keep_previous);
+
 // The state as pretty JSON (2-space indent, trailing newline). Keys come in a fixed order
 // (the order of the structs above), absent optionals are written as null, times as ISO 8601
 // UTC strings with whole seconds ("2027-01-31T12:00:00Z"; sub-second parts are dropped).

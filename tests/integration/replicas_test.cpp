@@ -230,12 +230,15 @@ TEST_F(ReplicasTest, TwoDaemonsTwentyRenewalsEachTargetWrittenOnceAndNeverWithAn
     for (const json& entry : log.value("requests", json::array())) {
       ++requests_total;
       const std::string method = entry.value("method", "");
-      if (method == "GET") {
+      const std::string path = entry.value("path", "");
+      // Reads, and the cleanup of superseded certificates (both replicas may try the same
+      // one; the loser gets a 404), are not binds.
+      if (method == "GET" ||
+          (method == "DELETE" && path.find("/apigw/certificates/") != std::string::npos)) {
         continue;
       }
       // Every write carries the newest certificate: never an older or a wrong one.
       ASSERT_EQ(method, "POST") << entry.dump();
-      const std::string path = entry.value("path", "");
       const json& body = entry["body"];
       const std::string name = body.is_object() ? body.value("name", "") : "";
       EXPECT_TRUE(name.ends_with("_" + fingerprint.substr(0, 8)))

@@ -4,6 +4,7 @@
 #include "daemon/state/state.h"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -258,6 +259,49 @@ INSTANTIATE_TEST_SUITE_P(
                   R"(targets["k"].created[1]: expected an object, got number)"},
         WrongType{R"({"version": 1, "targets": {"k": {"created": [{"sha256": false}]}}})",
                   R"(targets["k"].created[0].sha256: expected a string, got boolean)"}));
+
+}  // namespace
+}  // namespace apig_certd::state::state_test
+
+namespace apig_certd::state::state_test {
+namespace {
+
+CreatedCertificate created_number(int n) {
+  CreatedCertificate made;
+  made.ssl_id = "ssl-" + std::to_string(n);
+  made.name = "site_20270101_" + std::to_string(n);
+  return made;
+}
+
+std::vector<std::string> ids_of(const std::vector<CreatedCertificate>& created) {
+  std::vector<std::string> ids;
+  for (const CreatedCertificate& entry : created) {
+    ids.push_back(entry.ssl_id);
+  }
+  return ids;
+}
+
+TEST(RememberCreated, AddsOnceAndForgetsTheOldestBeyondTheLimit) {
+  std::vector<CreatedCertificate> created;
+  remember_created(created, created_number(1), 1);
+  remember_created(created, created_number(1), 1);  // the same id again: not twice
+  EXPECT_EQ(ids_of(created), std::vector<std::string>{"ssl-1"});
+  for (int n = 2; n <= 20; ++n) {
+    remember_created(created, created_number(n), 1);
+  }
+  ASSERT_EQ(created.size(), kMaxCreatedRemembered);
+  EXPECT_EQ(created.front().ssl_id, "ssl-5");  // 1..4 forgotten, oldest first
+  EXPECT_EQ(created.back().ssl_id, "ssl-20");
+}
+
+TEST(RememberCreated, KeepsKeepPreviousPlusOneWhenThatIsMore) {
+  std::vector<CreatedCertificate> created;
+  for (int n = 1; n <= 40; ++n) {
+    remember_created(created, created_number(n), 29);
+  }
+  ASSERT_EQ(created.size(), 30U);
+  EXPECT_EQ(created.front().ssl_id, "ssl-11");
+}
 
 }  // namespace
 }  // namespace apig_certd::state::state_test

@@ -7,6 +7,8 @@
 #   BUILD_TYPE=Debug scripts/test.sh
 #   UNITY_BUILD=OFF scripts/test.sh          # one object per source (unity batches of 16
 #                                            # files build about 3x faster from scratch)
+#   UNIT_TESTS_ONE_PROCESS=ON scripts/test.sh  # all unit tests in one process (sanitizer
+#                                              # builds: process start-up dominates)
 #
 # Exits non-zero when anything fails.
 set -euo pipefail
@@ -23,7 +25,8 @@ cmake -S "$root" -B "$build_dir" -G Ninja \
     -DCMAKE_BUILD_TYPE="$build_type" \
     -DAPIG_CERTD_SANITIZE="$sanitize" \
     -DAPIG_CERTD_WERROR=ON \
-    -DCMAKE_UNITY_BUILD="${UNITY_BUILD:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=16
+    -DCMAKE_UNITY_BUILD="${UNITY_BUILD:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 \
+    -DAPIG_CERTD_UNIT_TESTS_ONE_PROCESS="${UNIT_TESTS_ONE_PROCESS:-OFF}"
 cmake --build "$build_dir" -j "$jobs"
 
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -21,15 +21,14 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/run_fixture.h"
 #include "tests/integration/sync_fixture.h"
+#include "tests/support/closed_port.h"
 #include "tests/support/test_certs.h"
 
 namespace apig_certd::testing::fault_matrix_test {
@@ -69,23 +68,6 @@ class ScopedTmpfs {
   std::filesystem::path directory_;
   bool mounted_ = false;
 };
-
-// A loopback port nothing listens on (bound, then closed).
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  int port = 0;
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API.
-  auto* generic = reinterpret_cast<sockaddr*>(&address);
-  if (::bind(fd, generic, length) == 0 && ::getsockname(fd, generic, &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 class FaultMatrixTest;
 

@@ -105,24 +105,9 @@ class SoakTest : public RunTest {
             issuing.pem(), root.pem()};
   }
 
-  // Lineages whose new certificate apig-sim does not serve yet, from one snapshot of its state
-  // (the per-domain helpers would fetch the whole state, 1,000 certificates, twice a domain).
+  // Lineages whose new certificate apig-sim does not serve yet, from one snapshot of its state.
   std::vector<int> not_bound_yet(const std::vector<std::string>& fingerprints) const {
-    const json state = admin_get("/__admin/state");
-    std::map<std::string, std::string> fingerprint_by_id;
-    for (const json& certificate : state["certificates"]) {
-      fingerprint_by_id[certificate.value("id", "")] = certificate.value("fingerprint", "");
-    }
-    std::map<std::string, std::string> served;
-    for (const json& instance : state["instances"]) {
-      for (const json& group : instance["groups"]) {
-        for (const json& entry : group["domains"]) {
-          const json& id = entry["certificate_id"];
-          served[entry.value("domain", "")] =
-              id.is_string() ? fingerprint_by_id[id.get<std::string>()] : "";
-        }
-      }
-    }
+    std::map<std::string, std::string> served = sim_served_fingerprints();
     std::vector<int> missing;
     for (int lineage = 0; lineage < kLineages; ++lineage) {
       if (served[domain_of(lineage)] != fingerprints.at(static_cast<std::size_t>(lineage))) {

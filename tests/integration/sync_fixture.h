@@ -349,6 +349,27 @@ class SyncTest : public ::testing::Test {
     return nullptr;
   }
 
+  // Every simulated domain -> the fingerprint of the certificate bound to it ("" for none),
+  // from one read of the simulator's state (sim_bound_certificate() reads it twice a domain).
+  std::map<std::string, std::string> sim_served_fingerprints() const {
+    const nlohmann::json state = admin_get("/__admin/state");
+    std::map<std::string, std::string> fingerprint_by_id;
+    for (const nlohmann::json& certificate : state["certificates"]) {
+      fingerprint_by_id[certificate.value("id", "")] = certificate.value("fingerprint", "");
+    }
+    std::map<std::string, std::string> served;
+    for (const nlohmann::json& instance : state["instances"]) {
+      for (const nlohmann::json& group : instance["groups"]) {
+        for (const nlohmann::json& entry : group["domains"]) {
+          const nlohmann::json& id = entry["certificate_id"];
+          served[entry.value("domain", "")] =
+              id.is_string() ? fingerprint_by_id[id.get<std::string>()] : "";
+        }
+      }
+    }
+    return served;
+  }
+
   // Binds `chain` to a domain behind apig-certd's back, as a console user would, with the
   // token credential and the simulator's current second-bind behaviour.
   void bind_out_of_band(const std::string& group_id, const std::string& domain,

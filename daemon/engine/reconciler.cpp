@@ -805,6 +805,11 @@ void Pass::record(const std::vector<Work>& work, state::State& state) const {
         state::remember_created(entry.created, std::move(made), item.binding->keep_previous);
       }
     }
+    if (item.plan.action == Action::Wait) {
+      // Not tried: its retry is not due. The failure it waits on stays recorded as it was
+      // (result, error, count, next attempt), so status and metrics keep the real error.
+      continue;
+    }
     const bool failed = !result.ok && result.result == "failed";
     entry.last_result = result.result == "in sync" ? "in_sync" : result.result;
     if (item.plan.action == Action::Refuse) {

@@ -17,9 +17,9 @@ bool is_failing(const state::TargetState& target) {
 bool same_failure(const state::TargetState& a, const state::TargetState& b) {
   const std::string code_a = a.last_error ? a.last_error->code : "";
   const std::string code_b = b.last_error ? b.last_error->code : "";
-  // A daemon pass that finds a target waiting out its backoff records it as failed with the
-  // code "wait" (and the error it waits on is no longer in the state): it was not tried, so
-  // neither that pass nor the next attempt after it is a different failure.
+  // A pass that finds a target waiting out its backoff leaves its state as it was. State
+  // files written before this was fixed recorded such a pass as failed with the code "wait":
+  // the next real attempt after one is not a different failure either.
   const bool waited = code_a == "wait" || code_b == "wait";
   return a.last_result == b.last_result && (waited || code_a == code_b) &&
          a.failed_sha256 == b.failed_sha256 && a.disk_sha256 == b.disk_sha256;

@@ -330,6 +330,24 @@ TEST_F(NotifyRunTest, AFailureWaitingOutItsBackoffIsNotNotifiedAgain) {
   };
   EXPECT_EQ(events_for(kDomain), Events{"failed"});
   EXPECT_EQ(events_for("api.example.com"), Events{"bound"});
+  // The passes that waited kept the real failure on record: its APIG error, and one
+  // consecutive failure per bind actually tried (they once recorded code "wait" and counted
+  // each wait as a failure).
+  const json www = [this] {
+    const json state = json::parse(read_file(state_file()));
+    for (const auto& [key, target] : state["targets"].items()) {
+      if (target.value("domain", "") == kDomain) {
+        return target;
+      }
+    }
+    return json();
+  }();
+  ASSERT_TRUE(www.is_object()) << read_file(state_file());
+  EXPECT_EQ(www["last_result"], "failed");
+  EXPECT_EQ(www["last_error"]["code"], "APIG.2101") << www.dump(2);
+  EXPECT_GE(www["consecutive_failures"].get<int>(), 1);
+  EXPECT_LE(www["consecutive_failures"].get<int>(), count_requests("POST", "g1-www/certificate"))
+      << www.dump(2) << describe_requests();
 
   // A renewal (another certificate) with the fault gone: bound everywhere, www recovered.
   clear_faults();

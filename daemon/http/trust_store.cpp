@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace apig_certd::http {
 
@@ -53,6 +54,13 @@ int add_certificates(X509_STORE* store, const std::string& pem) {
     if (!certificate) {
       break;
     }
+    // OpenSSL 3.0 decodes a certificate's extensions (key identifiers, constraints) lazily,
+    // on first use during a verification, under the certificate's lock, while other
+    // verifications read them without it: the workers' first handshakes raced there
+    // (ThreadSanitizer, SyncTest.HundredTargetsMeasured). Decoding them now, before the
+    // store is shared, leaves the workers only reading. X509_check_purpose with -1 does only
+    // that.
+    (void)X509_check_purpose(certificate.get(), -1, 0);
     // X509_STORE_add_cert takes its own reference; a certificate already in the store (a CA
     // both in the system bundle and in ca_file) is ignored and counted.
     if (X509_STORE_add_cert(store, certificate.get()) == 1) {

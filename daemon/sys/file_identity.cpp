@@ -49,8 +49,7 @@ Result<ObservedFile> observe_file(const std::filesystem::path& path) {
 
 bool is_racy(const FileIdentity& identity, SystemTime observed_at, Duration window) {
   const std::int64_t observed_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(observed_at.time_since_epoch())
-          .count();
+      std::chrono::duration_cast<std::chrono::nanoseconds>(observed_at.time_since_epoch()).count();
   const std::int64_t window_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(window).count();
   const std::int64_t last_change = std::max(identity.mtime_ns, identity.ctime_ns);

@@ -42,9 +42,9 @@ TEST(FileIdentityRacy, AFileChangedLongBeforeItWasObservedIsNotRacy) {
 
 TEST(FileIdentityRacy, AFileChangedWithinTheWindowIsRacy) {
   const FileIdentity identity = changed_at(kChanged, kChanged);
-  EXPECT_TRUE(is_racy(identity, at_ns(kChanged)));               // the same instant
-  EXPECT_TRUE(is_racy(identity, at_ns(kChanged + 1)));           // one nanosecond later
-  EXPECT_TRUE(is_racy(identity, at_ns(kChanged + kSecond)));     // inside the 2 s
+  EXPECT_TRUE(is_racy(identity, at_ns(kChanged)));            // the same instant
+  EXPECT_TRUE(is_racy(identity, at_ns(kChanged + 1)));        // one nanosecond later
+  EXPECT_TRUE(is_racy(identity, at_ns(kChanged + kSecond)));  // inside the 2 s
   EXPECT_TRUE(is_racy(identity, at_ns(kChanged + 2 * kSecond - 1)));
   EXPECT_FALSE(is_racy(identity, at_ns(kChanged + 2 * kSecond)));  // exactly the window: safe
 }
@@ -60,8 +60,8 @@ TEST(FileIdentityRacy, TheLaterOfMtimeAndCtimeCounts) {
 
 TEST(FileIdentityRacy, AChangeAfterTheObservationIsRacy) {
   // Another host's clock ahead (NFS), or this clock set back.
-  EXPECT_TRUE(is_racy(changed_at(kChanged + 60 * kSecond, kChanged + 60 * kSecond),
-                      at_ns(kChanged)));
+  EXPECT_TRUE(
+      is_racy(changed_at(kChanged + 60 * kSecond, kChanged + 60 * kSecond), at_ns(kChanged)));
 }
 
 TEST(FileIdentityRacy, TheWindowIsAParameter) {

@@ -257,9 +257,8 @@ class Reader {
     if (value == nullptr) {
       return {};
     }
-    if (!value->is_array() || !std::all_of(value->begin(), value->end(), [](const json& item) {
-          return item.is_string();
-        })) {
+    if (!value->is_array() || !std::all_of(value->begin(), value->end(),
+                                           [](const json& item) { return item.is_string(); })) {
       return fail(wrong_type(key, "an array of strings", *value));
     }
     out = value->get<std::vector<std::string>>();
@@ -485,8 +484,7 @@ Result<cert::Problem> parse_problem(const json& value, const std::string& path) 
 
 // The elements of the array at `key` (missing: none), each parsed with `parse`.
 template <typename T, typename Parse>
-Result<void> parse_array(const Reader& reader, const char* key, std::vector<T>& out,
-                         Parse parse) {
+Result<void> parse_array(const Reader& reader, const char* key, std::vector<T>& out, Parse parse) {
   auto array = reader.array(key);
   if (!array) {
     return fail(std::move(array.error()));

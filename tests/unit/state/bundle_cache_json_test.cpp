@@ -63,8 +63,8 @@ TEST_F(BundleCacheJsonTest, RealFactsRoundTripExactly) {
   // key match must survive too; and a world-readable key gives a load warning.
   const testing::TestChain chain = testing::make_chain({.sans = {"a.example.net"}});
   const testing::TestKey stranger = testing::make_key(KeyKind::EcP256);
-  const testing::Lineage odd = testing::write_lineage(temp_dir_, "odd", chain.intermediate + chain.leaf,
-                                                      stranger.pem());
+  const testing::Lineage odd =
+      testing::write_lineage(temp_dir_, "odd", chain.intermediate + chain.leaf, stranger.pem());
   std::filesystem::permissions(odd.key, std::filesystem::perms::others_read,
                                std::filesystem::perm_options::add);
   Result<cert::Bundle> odd_bundle = cert::load_bundle({odd.cert, odd.key});

@@ -47,8 +47,7 @@ ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& 
   const Result<sys::ObservedFile> key_file = sys::observe_file(paths.key);
   const auto found = cache.find(binding);
   ObservedBundle observed;
-  if (source == BundleSource::CacheWhenUnchanged && cert_file && key_file &&
-      found != cache.end()) {
+  if (source == BundleSource::CacheWhenUnchanged && cert_file && key_file && found != cache.end()) {
     if (const cert::BundleFacts* facts =
             cached_facts(&found->second, paths, cert_file->identity, key_file->identity)) {
       observed.cached = *facts;

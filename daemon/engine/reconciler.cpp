@@ -149,8 +149,8 @@ LoadedBinding load_binding(const settings::BindingSettings& binding, SystemTime 
 // files still say what the observation said; otherwise why they cannot be written now.
 std::optional<std::string> load_for_write(LoadedBinding& loaded, state::State& state) {
   const settings::BindingSettings& binding = *loaded.binding;
-  ObservedBundle fresh = read_bundle(binding.name, {binding.cert, binding.key}, state.bundles,
-                                     BundleSource::Files);
+  ObservedBundle fresh =
+      read_bundle(binding.name, {binding.cert, binding.key}, state.bundles, BundleSource::Files);
   const std::string files = "the certificate files of binding '" + binding.name + "'";
   const std::string next = "; not written in this pass (the next pass reads them again)";
   if (!fresh.bundle) {

@@ -56,8 +56,8 @@ sys::ObservedFile observed(std::int64_t changed_ns, std::int64_t observed_ns) {
   file.identity.size = 3;
   file.identity.mtime_ns = changed_ns;
   file.identity.ctime_ns = changed_ns;
-  file.observed_at =
-      SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::nanoseconds(observed_ns)));
+  file.observed_at = SystemTime(
+      std::chrono::duration_cast<SystemTime::duration>(std::chrono::nanoseconds(observed_ns)));
   return file;
 }
 
@@ -81,11 +81,10 @@ TEST(BundleCacheDecision, FactsAreReusedOnlyForTheSamePathsAndBothIdentities) {
   EXPECT_EQ(*cached_facts(&entry, facts.paths, cert_file, key_file), facts);
 
   EXPECT_EQ(cached_facts(nullptr, facts.paths, cert_file, key_file), nullptr);
-  EXPECT_EQ(cached_facts(&entry, {"/elsewhere/fullchain.pem", facts.paths.key}, cert_file,
-                         key_file),
-            nullptr);
-  EXPECT_EQ(cached_facts(&entry, {facts.paths.cert, "/elsewhere/privkey.pem"}, cert_file,
-                         key_file),
+  EXPECT_EQ(
+      cached_facts(&entry, {"/elsewhere/fullchain.pem", facts.paths.key}, cert_file, key_file),
+      nullptr);
+  EXPECT_EQ(cached_facts(&entry, {facts.paths.cert, "/elsewhere/privkey.pem"}, cert_file, key_file),
             nullptr);
   // Each field of either identity on its own.
   const auto changed = [](sys::FileIdentity identity, int field) {

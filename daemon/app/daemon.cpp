@@ -502,7 +502,9 @@ void Daemon::on_pass_done() {
                "pass (" + result->request.why + ") done in " + format_duration(result->took) +
                    ": " + std::to_string(result->report->outcomes.size()) + " target(s), " +
                    std::to_string(result->report->requests) + " API request(s), " +
-                   std::to_string(result->report->writes) + " write(s)");
+                   std::to_string(result->report->writes) + " write(s), " +
+                   std::to_string(result->report->bundles_parsed) + " bundle(s) parsed, " +
+                   std::to_string(result->report->bundles_cached) + " from the bundle cache");
     if (result->request.mode == engine::PlanMode::Sync) {
       reload_pass_ = false;
     }

@@ -62,8 +62,9 @@ int run_hook(const CommandLine& line, const Environment& environment, const Cloc
   }
   print_line(output.err,
              who + ": " + describe(*request) + " -> binding(s) " + quoted_list(matched));
+  // The command stays Hook: run_sync_with() then parses the files rather than trusting the
+  // bundle cache, since a hook runs because they changed.
   CommandLine sync_line = line;
-  sync_line.command = Command::Sync;
   sync_line.bindings = matched;
   return run_sync_with(*config, sync_line, environment, clock, output);
 }

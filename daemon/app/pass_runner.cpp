@@ -106,6 +106,9 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
   options.wait_for_cname = false;
   options.cname_polled_later = true;
   options.bindings = result.request.bindings;
+  // Every daemon pass (start, rescan, file change, reload) may use the bundle cache: a changed
+  // file has a new identity and is parsed anyway.
+  options.bundles = engine::BundleSource::CacheWhenUnchanged;
   options.stop = &stop_;
   // A pass never holds the lock (and READY=1) for long: what still fails after this is
   // recorded with its next_attempt and the scheduler comes back for it.

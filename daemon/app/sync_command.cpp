@@ -183,6 +183,12 @@ int run_sync_with(const settings::Settings& config, const CommandLine& line,
   options.dry_run = line.dry_run;
   options.wait_for_cname = !line.no_wait;
   options.bindings = line.bindings;
+  // --force and a deploy hook read every file afresh: an operator forcing a bind expects the
+  // files looked at, and a hook runs because they changed. A plain sync (the timer unit's)
+  // takes unchanged bundles' facts from the state's cache; either way a write parses first.
+  options.bundles = line.force || line.command == Command::Hook
+                        ? engine::BundleSource::Files
+                        : engine::BundleSource::CacheWhenUnchanged;
   std::optional<state::State> before;
   if (store && !config.notify.empty()) {
     before = current;

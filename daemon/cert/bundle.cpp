@@ -493,19 +493,16 @@ std::optional<std::string> sha256_of(X509* certificate) {
   return text;
 }
 
+// Clamped to the whole seconds SystemTime holds (years 1677-2262), so every value is a whole
+// second and survives the state file's ISO 8601 round trip (BundleFacts are cached there).
 SystemTime to_system_time(std::int64_t seconds) {
   using std::chrono::duration_cast;
   constexpr std::int64_t kMax =
       duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count();
   constexpr std::int64_t kMin =
       duration_cast<std::chrono::seconds>(SystemTime::duration::min()).count();
-  if (seconds >= kMax) {
-    return SystemTime::max();
-  }
-  if (seconds <= kMin) {
-    return SystemTime::min();
-  }
-  return SystemTime(duration_cast<SystemTime::duration>(std::chrono::seconds(seconds)));
+  return SystemTime(
+      duration_cast<SystemTime::duration>(std::chrono::seconds(std::clamp(seconds, kMin, kMax))));
 }
 
 std::optional<SystemTime> time_of(const ASN1_TIME* time) {
@@ -613,7 +610,7 @@ Result<Bundle> Bundle::load(const BundlePaths& paths) {
     return fail(std::move(bundle.error()));
   }
   if ((key_file_content->mode & S_IROTH) != 0) {
-    bundle->load_warnings_.push_back(
+    bundle->facts_.load_warnings.push_back(
         {Severity::Warning, "",
          key_file(paths) + " is readable by all users; restrict it, e.g. `chmod o-rwx " +
              paths.key.string() + "`"});
@@ -633,7 +630,7 @@ Result<Bundle> Bundle::parse(std::string_view certificate_text, std::string_view
   }
 
   Bundle bundle;
-  bundle.paths_ = paths;
+  bundle.facts_.paths = paths;
 
   // The leaf is the certificate that matches the key; without one, the first certificate.
   std::vector<X509*> ordered;
@@ -641,13 +638,13 @@ Result<Bundle> Bundle::parse(std::string_view certificate_text, std::string_view
   std::size_t leaf_index = 0;
   for (std::size_t index = 0; index < certificates->size(); ++index) {
     if (EVP_PKEY_eq(X509_get0_pubkey((*certificates)[index].get()), key->get()) == 1) {
-      bundle.key_matches_leaf_ = true;
+      bundle.facts_.key_matches_leaf = true;
       leaf_index = index;
       break;
     }
   }
   clear_openssl_errors();
-  bundle.leaf_file_position_ = leaf_index + 1;
+  bundle.facts_.leaf_file_position = leaf_index + 1;
   ordered.push_back((*certificates)[leaf_index].get());
   positions.push_back(leaf_index + 1);
   for (std::size_t index = 0; index < certificates->size(); ++index) {
@@ -667,24 +664,24 @@ Result<Bundle> Bundle::parse(std::string_view certificate_text, std::string_view
             " has an unreadable validity period or fingerprint",
         "; replace the file with the one your ACME client wrote (APIG.2106)"));
   }
-  bundle.sha256_ = std::move(*sha256);
-  bundle.not_before_ = *not_before;
-  bundle.not_after_ = *not_after;
-  bundle.sans_ = dns_sans_of(leaf);
-  bundle.common_name_ = common_name_of(leaf);
-  bundle.subject_ = name_one_line(X509_get_subject_name(leaf));
-  bundle.issuer_ = name_one_line(X509_get_issuer_name(leaf));
-  bundle.serial_ = serial_of(leaf);
+  bundle.facts_.sha256 = std::move(*sha256);
+  bundle.facts_.not_before = *not_before;
+  bundle.facts_.not_after = *not_after;
+  bundle.facts_.sans = dns_sans_of(leaf);
+  bundle.facts_.common_name = common_name_of(leaf);
+  bundle.facts_.subject = name_one_line(X509_get_subject_name(leaf));
+  bundle.facts_.issuer = name_one_line(X509_get_issuer_name(leaf));
+  bundle.facts_.serial = serial_of(leaf);
   if (const EVP_PKEY* public_key = X509_get0_pubkey(leaf); public_key != nullptr) {
-    bundle.key_type_ = key_type_of(public_key);
-    bundle.key_bits_ = EVP_PKEY_get_bits(public_key);
-    if (bundle.key_type_ == KeyType::Ec) {
-      bundle.ec_curve_ = curve_of(public_key);
+    bundle.facts_.key_type = key_type_of(public_key);
+    bundle.facts_.key_bits = EVP_PKEY_get_bits(public_key);
+    if (bundle.facts_.key_type == KeyType::Ec) {
+      bundle.facts_.ec_curve = curve_of(public_key);
     }
   }
   clear_openssl_errors();
 
-  bundle.chain_links_ = chain_links_of(ordered, positions);
+  bundle.facts_.chain_links = chain_links_of(ordered, positions);
 
   const BioPtr pem_bio(BIO_new(BIO_s_mem()));
   if (!pem_bio) {

@@ -85,8 +85,8 @@ std::string make_certificate_name(std::string_view prefix, SystemTime not_after,
   return name + suffix;
 }
 
-std::string certificate_name(std::string_view prefix, const Bundle& bundle) {
-  return make_certificate_name(prefix, bundle.not_after(), bundle.sha256());
+std::string certificate_name(std::string_view prefix, const BundleFacts& facts) {
+  return make_certificate_name(prefix, facts.not_after, facts.sha256);
 }
 
 bool is_valid_certificate_name(std::string_view name) {

@@ -25,8 +25,11 @@ inline constexpr std::size_t kMaxCertificateNameLength = 50;
 std::string make_certificate_name(std::string_view prefix, SystemTime not_after,
                                   std::string_view sha256_hex);
 
-// make_certificate_name(prefix, bundle.not_after(), bundle.sha256()).
-std::string certificate_name(std::string_view prefix, const Bundle& bundle);
+// make_certificate_name(prefix, facts.not_after, facts.sha256).
+std::string certificate_name(std::string_view prefix, const BundleFacts& facts);
+inline std::string certificate_name(std::string_view prefix, const Bundle& bundle) {
+  return certificate_name(prefix, bundle.facts());
+}
 
 // Whether `name` matches ^[A-Za-z][A-Za-z0-9_]{3,49}$.
 bool is_valid_certificate_name(std::string_view name);

@@ -1,10 +1,11 @@
 // The checks a bundle must pass before it is bound (DESIGN.md §4 step 2).
 //
-// Approach: load_bundle() has already reduced the OpenSSL objects to plain facts (dates, SANs,
-// key type, which certificate issued which), so every check here is a pure function of those
-// facts and the time, tested without files or clocks. Each failing check adds one Problem;
-// none stops the others, so an operator sees everything wrong with a bundle in one run rather
-// than fixing one thing at a time.
+// Approach: load_bundle() has already reduced the OpenSSL objects to plain facts (BundleFacts:
+// dates, SANs, key type, which certificate issued which), so every check here is a pure
+// function of those facts and the time, tested without files or clocks; the daemon runs them
+// on facts cached in its state as well as on freshly parsed ones. Each failing check adds one
+// Problem; none stops the others, so an operator sees everything wrong with a bundle in one run
+// rather than fixing one thing at a time.
 //
 // Each problem names the APIG error code the same upload would get (APIG.2101 key mismatch,
 // 2102 expired, 2103 domain not covered, 2104 chain order, 2109 no SAN, 3148 notAfter after
@@ -42,12 +43,12 @@ std::string format_utc(SystemTime time) {
   return {text.data(), length};
 }
 
-std::string leaf_description(const Bundle& bundle) {
+std::string leaf_description(const BundleFacts& facts) {
   std::string text = "the certificate";
-  if (!bundle.common_name().empty()) {
-    text += " for '" + bundle.common_name() + "'";
+  if (!facts.common_name.empty()) {
+    text += " for '" + facts.common_name + "'";
   }
-  return text + " in " + in_quotes(bundle.paths().cert);
+  return text + " in " + in_quotes(facts.paths.cert);
 }
 
 char lower_ascii(char c) {
@@ -77,63 +78,63 @@ bool has_empty_label(std::string_view name) {
          name.find("..") != std::string_view::npos;
 }
 
-void add_key_problems(const Bundle& bundle, std::vector<Problem>& problems) {
-  switch (bundle.key_type()) {
+void add_key_problems(const BundleFacts& facts, std::vector<Problem>& problems) {
+  switch (facts.key_type) {
     case KeyType::Rsa:
-      if (bundle.key_bits() < kMinRsaBits) {
+      if (facts.key_bits < kMinRsaBits) {
         problems.push_back(
             {Severity::Error, "",
-             "the RSA key of " + leaf_description(bundle) + " has " +
-                 std::to_string(bundle.key_bits()) +
+             "the RSA key of " + leaf_description(facts) + " has " +
+                 std::to_string(facts.key_bits) +
                  " bits, too weak for APIG; reissue it with at least 2048 bits (e.g. certbot "
                  "--rsa-key-size 2048) or an EC P-256 key"});
       }
       break;
     case KeyType::Ec:
-      if (bundle.ec_curve() == "P-521") {
+      if (facts.ec_curve == "P-521") {
         problems.push_back(
             {Severity::Warning, "",
-             "the key of " + leaf_description(bundle) +
+             "the key of " + leaf_description(facts) +
                  " uses curve P-521, which APIG's documents do not list; if APIG refuses it, "
                  "reissue with P-256 or P-384 (e.g. certbot --elliptic-curve secp384r1)"});
-      } else if (bundle.ec_curve() != "P-256" && bundle.ec_curve() != "P-384") {
+      } else if (facts.ec_curve != "P-256" && facts.ec_curve != "P-384") {
         problems.push_back({Severity::Error, "",
-                            "the key of " + leaf_description(bundle) + " uses curve '" +
-                                bundle.ec_curve() +
+                            "the key of " + leaf_description(facts) + " uses curve '" +
+                                facts.ec_curve +
                                 "', which APIG does not support; reissue with P-256 or P-384"});
       }
       break;
     case KeyType::Ed25519:
     case KeyType::Other:
       problems.push_back({Severity::Error, "",
-                          "the key of " + leaf_description(bundle) + " is of type " +
-                              std::string(to_string(bundle.key_type())) +
+                          "the key of " + leaf_description(facts) + " is of type " +
+                              std::string(to_string(facts.key_type)) +
                               ", which APIG does not support; reissue with an RSA (2048 bits "
                               "or more) or EC P-256/P-384 key"});
       break;
   }
 }
 
-void add_chain_problems(const Bundle& bundle, std::vector<Problem>& problems) {
-  const std::string where = in_quotes(bundle.paths().cert);
-  if (!bundle.key_matches_leaf()) {
+void add_chain_problems(const BundleFacts& facts, std::vector<Problem>& problems) {
+  const std::string where = in_quotes(facts.paths.cert);
+  if (!facts.key_matches_leaf) {
     problems.push_back(
         {Severity::Error, "APIG.2101",
-         "the private key in " + in_quotes(bundle.paths().key) +
+         "the private key in " + in_quotes(facts.paths.key) +
              " does not belong to any certificate in " + where +
              "; point both paths at the same lineage (a renewal caught half-way resolves "
              "itself on the next attempt)"});
-  } else if (bundle.leaf_file_position() != 1) {
+  } else if (facts.leaf_file_position != 1) {
     problems.push_back(
         {Severity::Error, "APIG.2104",
          "the chain in " + where +
              " is out of order: the certificate matching the key is "
              "certificate " +
-             std::to_string(bundle.leaf_file_position()) +
+             std::to_string(facts.leaf_file_position) +
              " of the file; put the leaf first, then each issuer after the certificate it "
              "signed (use fullchain.pem)"});
   }
-  const auto& links = bundle.chain_links();
+  const auto& links = facts.chain_links;
   for (std::size_t index = 0; index < links.size(); ++index) {
     const ChainLink& link = links[index];
     if (link.issues_previous) {
@@ -144,9 +145,8 @@ void add_chain_problems(const Bundle& bundle, std::vector<Problem>& problems) {
     if (link.issues_other) {
       // The certificate it follows in APIG's order: the leaf, or the chain entry before it.
       const std::size_t previous_position =
-          index == 0 ? bundle.leaf_file_position() : links[index - 1].file_position;
-      const std::string& previous_subject =
-          index == 0 ? bundle.subject() : links[index - 1].subject;
+          index == 0 ? facts.leaf_file_position : links[index - 1].file_position;
+      const std::string& previous_subject = index == 0 ? facts.subject : links[index - 1].subject;
       std::string message = "the chain in " + where + " is out of order: ";
       message += which;
       message += " follows certificate " + std::to_string(previous_position);
@@ -170,41 +170,40 @@ void add_chain_problems(const Bundle& bundle, std::vector<Problem>& problems) {
 
 }  // namespace
 
-std::vector<Problem> check_bundle(const Bundle& bundle, SystemTime now) {
+std::vector<Problem> check_bundle(const BundleFacts& facts, SystemTime now) {
   std::vector<Problem> problems;
-  add_chain_problems(bundle, problems);
+  add_chain_problems(facts, problems);
 
-  if (now > bundle.not_after()) {
+  if (now > facts.not_after) {
     problems.push_back({Severity::Error, "APIG.2102",
-                        leaf_description(bundle) + " expired on " + format_utc(bundle.not_after()) +
+                        leaf_description(facts) + " expired on " + format_utc(facts.not_after) +
                             "; renew it (e.g. `certbot renew`) and check the ACME client's "
                             "timer"});
   }
-  if (now < bundle.not_before()) {
+  if (now < facts.not_before) {
     problems.push_back({Severity::Error, "",
-                        leaf_description(bundle) + " is not valid before " +
-                            format_utc(bundle.not_before()) +
+                        leaf_description(facts) + " is not valid before " +
+                            format_utc(facts.not_before) +
                             "; check this machine's clock, or wait until then"});
   }
-  if (bundle.sans().empty()) {
+  if (facts.sans.empty()) {
     problems.push_back({Severity::Error, "APIG.2109",
-                        leaf_description(bundle) +
+                        leaf_description(facts) +
                             " has no DNS subject alternative name; reissue it with the domain "
                             "names as SANs (ACME clients always do)"});
   }
-  if (bundle.not_after() > SystemTime(kLatestApigNotAfter)) {
+  if (facts.not_after > SystemTime(kLatestApigNotAfter)) {
     problems.push_back({Severity::Error, "APIG.3148",
-                        leaf_description(bundle) + " is valid until " +
-                            format_utc(bundle.not_after()) +
+                        leaf_description(facts) + " is valid until " + format_utc(facts.not_after) +
                             ", later than the 2038-01-19T03:14:07Z APIG accepts; reissue it "
                             "with an earlier expiry"});
   }
-  add_key_problems(bundle, problems);
+  add_key_problems(facts, problems);
   return problems;
 }
 
-std::optional<Problem> check_domain(const Bundle& bundle, std::string_view domain) {
-  const std::string where = in_quotes(bundle.paths().cert);
+std::optional<Problem> check_domain(const BundleFacts& facts, std::string_view domain) {
+  const std::string where = in_quotes(facts.paths.cert);
   if (domain.empty()) {
     return Problem{Severity::Error, "",
                    "the target domain is empty; set 'domain' in the binding's target"};
@@ -218,13 +217,13 @@ std::optional<Problem> check_domain(const Bundle& bundle, std::string_view domai
                        "`), as "
                        "certificates and APIG do"};
   }
-  for (const std::string& san : bundle.sans()) {
+  for (const std::string& san : facts.sans) {
     if (san_covers(san, domain)) {
       return std::nullopt;
     }
   }
   std::string names;
-  for (const std::string& san : bundle.sans()) {
+  for (const std::string& san : facts.sans) {
     names += names.empty() ? "" : ", ";
     names += san;
   }
@@ -232,7 +231,7 @@ std::optional<Problem> check_domain(const Bundle& bundle, std::string_view domai
     names = "none";
   }
   return Problem{Severity::Error, "APIG.2103",
-                 leaf_description(bundle) + " does not cover domain '" + std::string(domain) +
+                 leaf_description(facts) + " does not cover domain '" + std::string(domain) +
                      "' (its DNS names: " + names +
                      "); request a certificate that includes it, or fix the target's domain"};
 }

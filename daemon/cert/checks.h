@@ -1,8 +1,9 @@
 #pragma once
 
 // The checks a Bundle must pass before it is sent to APIG (DESIGN.md §4 step 2), as pure
-// functions over the facts load_bundle() collected. Each failure is a Problem naming the APIG
-// error code it would cause, so `apig-certd check` can say in advance what APIG would say.
+// functions over the facts load_bundle() collected (BundleFacts, parsed now or cached in the
+// state; the Bundle overloads check a bundle's facts). Each failure is a Problem naming the
+// APIG error code it would cause, so `apig-certd check` can say in advance what APIG would say.
 
 #include <optional>
 #include <string_view>
@@ -29,13 +30,19 @@ inline constexpr int kMinRsaBits = 2048;
 //  * Error (no code): RSA below kMinRsaBits; a key type other than RSA or EC; an EC curve other
 //    than P-256, P-384 or P-521. Warning (no code): P-521, which APIG's documents do not list.
 // load_warnings() are not included.
-std::vector<Problem> check_bundle(const Bundle& bundle, SystemTime now);
+std::vector<Problem> check_bundle(const BundleFacts& facts, SystemTime now);
+inline std::vector<Problem> check_bundle(const Bundle& bundle, SystemTime now) {
+  return check_bundle(bundle.facts(), now);
+}
 
 // Whether the leaf's DNS SANs cover `domain` (APIG.2103). nullopt when covered; otherwise an
 // Error naming the certificate file, the domain and the names the certificate has. A domain
 // with non-ASCII characters (a U-label) is never covered: the problem says to write it in its
 // A-label form (xn--...), which is how certificates and APIG spell it.
-std::optional<Problem> check_domain(const Bundle& bundle, std::string_view domain);
+std::optional<Problem> check_domain(const BundleFacts& facts, std::string_view domain);
+inline std::optional<Problem> check_domain(const Bundle& bundle, std::string_view domain) {
+  return check_domain(bundle.facts(), domain);
+}
 
 // Whether one SAN covers one domain: an exact match, or a SAN whose left-most label is exactly
 // "*" and whose remaining labels (at least two) equal the domain's after its first label, so

@@ -22,6 +22,8 @@ struct DiskCertificate {
   SystemTime not_after{};
   std::vector<std::string> errors;    // validity problems: a bundle with any is never bound
   std::vector<std::string> warnings;  // e.g. key file readable by others
+
+  bool operator==(const DiskCertificate&) const = default;
 };
 
 struct DiskObservation {

@@ -26,6 +26,15 @@
 // The private key lives in the loaded Bundle (a Secret) for the length of the pass and is
 // wiped when the pass ends; it is only ever copied into the request body of a bind.
 //
+// The bundle cache (bundle_cache.h): with BundleSource::CacheWhenUnchanged a binding whose
+// files are unchanged since they were last parsed is observed from the facts in the state,
+// without its PEM material. Nothing is ever bound from the cache: before the writes start,
+// every binding with a planned write and no parsed bundle is loaded, one after the other in
+// the pass's thread (the writes then run on the pool). If the files no longer say what the
+// plan was made on (a renewal landed during the pass), that binding's targets are not written
+// in this pass: each fails as retryable with "the files changed during the pass", and the
+// file change brings another pass anyway.
+//
 // Cleanup (cleanup.h): once every outcome is recorded, each target whose bind is confirmed has
 // its superseded certificates deleted; what that did is added to its outcome, never changes it.
 
@@ -43,6 +52,7 @@
 #include "daemon/cert/checks.h"
 #include "daemon/core/time_format.h"
 #include "daemon/engine/backoff.h"
+#include "daemon/engine/bundle_cache.h"
 #include "daemon/engine/cleanup.h"
 #include "daemon/engine/verification.h"
 #include "daemon/engine/worker_pool.h"
@@ -55,8 +65,12 @@ using GroupKey = std::pair<std::string, std::string>;  // instance_id, group_id
 
 struct LoadedBinding {
   const settings::BindingSettings* binding = nullptr;
-  std::optional<cert::Bundle> bundle;
+  ObservedBundle observed;
+  SystemTime checked_at{};  // the time disk.certificate was checked at
+  bool from_cache = false;  // observed from the bundle cache (PEM material loaded only to write)
   DiskObservation disk;
+  // Set when the PEM material loaded for a write no longer matched the observation: why.
+  std::optional<std::string> changed_during_pass;
 };
 
 // Everything about one target during the pass.
@@ -97,29 +111,61 @@ std::string describe_problem(const cert::Problem& problem) {
                                    : problem.message + " [" + problem.apig_code + "]";
 }
 
-LoadedBinding load_binding(const settings::BindingSettings& binding, SystemTime now) {
-  LoadedBinding loaded;
-  loaded.binding = &binding;
-  Result<cert::Bundle> bundle = cert::load_bundle({binding.cert, binding.key});
-  if (!bundle) {
-    loaded.disk.load_error = bundle.error().to_string();
-    return loaded;
-  }
+// The disk observation of a binding's bundle at `now`.
+DiskCertificate disk_certificate(const settings::BindingSettings& binding,
+                                 const cert::BundleFacts& facts, SystemTime now) {
   DiskCertificate disk;
-  disk.sha256 = bundle->sha256();
-  disk.name = cert::certificate_name(binding.cert_name, *bundle);
-  disk.not_before = bundle->not_before();
-  disk.not_after = bundle->not_after();
-  for (const cert::Problem& problem : bundle->load_warnings()) {
+  disk.sha256 = facts.sha256;
+  disk.name = cert::certificate_name(binding.cert_name, facts);
+  disk.not_before = facts.not_before;
+  disk.not_after = facts.not_after;
+  for (const cert::Problem& problem : facts.load_warnings) {
     disk.warnings.push_back(describe_problem(problem));
   }
-  for (const cert::Problem& problem : cert::check_bundle(*bundle, now)) {
+  // check_bundle() depends on `now` (expiry): it runs on every pass, cached facts or not.
+  for (const cert::Problem& problem : cert::check_bundle(facts, now)) {
     (problem.severity == cert::Severity::Error ? disk.errors : disk.warnings)
         .push_back(describe_problem(problem));
   }
-  loaded.disk.certificate = std::move(disk);
-  loaded.bundle = std::move(*bundle);
+  return disk;
+}
+
+LoadedBinding load_binding(const settings::BindingSettings& binding, SystemTime now,
+                           state::State& state, BundleSource source) {
+  LoadedBinding loaded;
+  loaded.binding = &binding;
+  loaded.checked_at = now;
+  loaded.observed = read_bundle(binding.name, {binding.cert, binding.key}, state.bundles, source);
+  loaded.from_cache = loaded.observed.cached.has_value();
+  if (const cert::BundleFacts* facts = loaded.observed.facts()) {
+    loaded.disk.certificate = disk_certificate(binding, *facts, now);
+  } else {
+    loaded.disk.load_error = loaded.observed.error;
+  }
   return loaded;
+}
+
+// Loads the PEM material of a binding observed from the cache, for a write. nullopt when the
+// files still say what the observation said; otherwise why they cannot be written now.
+std::optional<std::string> load_for_write(LoadedBinding& loaded, state::State& state) {
+  const settings::BindingSettings& binding = *loaded.binding;
+  ObservedBundle fresh =
+      read_bundle(binding.name, {binding.cert, binding.key}, state.bundles, BundleSource::Files);
+  const std::string files = "the certificate files of binding '" + binding.name + "'";
+  const std::string next = "; not written in this pass (the next pass reads them again)";
+  if (!fresh.bundle) {
+    return files + " changed during the pass and no longer load (" + fresh.error + ")" + next;
+  }
+  const DiskCertificate now_on_disk =
+      disk_certificate(binding, fresh.bundle->facts(), loaded.checked_at);
+  if (!loaded.disk.certificate || now_on_disk != *loaded.disk.certificate) {
+    const std::string planned =
+        loaded.disk.certificate ? loaded.disk.certificate->sha256.substr(0, 8) : "";
+    return files + " changed during the pass (sha256 " + planned + "... when observed, " +
+           now_on_disk.sha256.substr(0, 8) + "... now)" + next;
+  }
+  loaded.observed = std::move(fresh);
+  return std::nullopt;
 }
 
 bool unknown_outcome(const Error& error) {
@@ -197,6 +243,11 @@ class Pass {
   void observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
                const state::State& state);
   Result<apig::Group> read_group(apig::Client& client, const GroupKey& key);
+  // Loads the PEM material of every binding with a planned write that was observed from the
+  // bundle cache; a binding whose files changed since has its writes turned into retryable
+  // failures.
+  void load_for_writes(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
+                       state::State& state);
   void execute(std::vector<LoadedBinding>& loaded, std::vector<Work>& work);
   void execute_one(Work& item, const cert::Bundle& bundle, apig::Client& client);
   bool bind(Work& item, const cert::Bundle& bundle, apig::Client& client);
@@ -247,6 +298,7 @@ class Pass {
   MonotonicTime deadline_;
   std::atomic<int> requests_{0};
   std::atomic<int> writes_{0};
+  int loads_for_writes_ = 0;
   std::map<GroupKey, Result<apig::Group>> groups_;
 };
 
@@ -308,9 +360,9 @@ void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
                           item.target->domain, item.target->domain_id);
     const auto remembered = state.targets.find(key);
     item.input.state = remembered == state.targets.end() ? nullptr : &remembered->second;
-    if (binding.bundle && !item.target->domain.empty()) {
-      if (std::optional<cert::Problem> problem =
-              cert::check_domain(*binding.bundle, item.target->domain)) {
+    const cert::BundleFacts* facts = binding.observed.facts();
+    if (facts != nullptr && !item.target->domain.empty()) {
+      if (std::optional<cert::Problem> problem = cert::check_domain(*facts, item.target->domain)) {
         item.input.domain_problem = describe_problem(*problem);
       }
     }
@@ -522,6 +574,26 @@ void Pass::execute_one(Work& item, const cert::Bundle& bundle, apig::Client& cli
                                                     : bind(item, bundle, client);
 }
 
+void Pass::load_for_writes(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
+                           state::State& state) {
+  for (Work& item : work) {
+    if (item.plan.action != Action::Bind && item.plan.action != Action::Update) {
+      continue;
+    }
+    LoadedBinding& binding = loaded[item.loaded];
+    if (!binding.observed.bundle && !binding.changed_during_pass) {
+      binding.changed_during_pass = load_for_write(binding, state);
+      ++loads_for_writes_;
+    }
+    if (binding.changed_during_pass) {
+      item.plan.action = Action::Skip;
+      item.plan.failure = true;
+      item.plan.retryable = true;
+      item.plan.reason = *binding.changed_during_pass;
+    }
+  }
+}
+
 void Pass::execute(std::vector<LoadedBinding>& loaded, std::vector<Work>& work) {
   std::vector<std::size_t> writes;
   for (std::size_t i = 0; i < work.size(); ++i) {
@@ -531,7 +603,7 @@ void Pass::execute(std::vector<LoadedBinding>& loaded, std::vector<Work>& work) 
   }
   pool_.run(writes.size(), [&](std::size_t i, apig::Client& client) {
     Work& item = work[writes[i]];
-    execute_one(item, *loaded[item.loaded].bundle, client);
+    execute_one(item, *loaded[item.loaded].observed.bundle, client);
   });
 }
 
@@ -908,6 +980,7 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
     report.remote_unreadable = report.remote_unreadable || !group;
   }
   if (!options_.dry_run) {
+    load_for_writes(loaded, work, state);
     execute(loaded, work);
     if (options_.wait_for_cname) {
       poll(work);
@@ -926,6 +999,10 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
   }
   report.requests = requests_;
   report.writes = writes_;
+  for (const LoadedBinding& binding : loaded) {
+    ++(binding.from_cache ? report.bundles_cached : report.bundles_parsed);
+  }
+  report.bundles_parsed += loads_for_writes_;
   return report;
 }
 
@@ -951,7 +1028,7 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
                                                binding.name) == options.bindings.end()) {
       continue;
     }
-    loaded.push_back(load_binding(binding, now));
+    loaded.push_back(load_binding(binding, now, state, options.bundles));
     for (const settings::TargetSettings& target : binding.targets) {
       Work item;
       item.binding = &binding;
@@ -982,6 +1059,9 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
   WorkerPool pool(std::move(clients));
   Pass pass(config_, clock_, pool, random_, options);
   ReconcileReport report = pass.run(loaded, work, state);
+  if (options.bindings.empty()) {
+    prune_bundle_cache(state.bundles, config_.bindings);
+  }
   std::vector<apig::ClientHandle> used = pool.take_clients();
   idle_clients_.insert(idle_clients_.end(), std::make_move_iterator(used.begin()),
                        std::make_move_iterator(used.end()));

@@ -1,10 +1,12 @@
 #pragma once
 
 // The reconciler: one pass of DESIGN.md §4 with real I/O. Observe (load each binding's
-// bundle once, read each API group once), plan (plan.h, pure), execute the writes with at
-// most `daemon.concurrency` requests in flight, poll the CNAME status until resolved, and
-// record every outcome in the state, then delete superseded certificates (cleanup.h). The
-// caller holds the state lock and saves the state.
+// bundle once, or take its facts from the bundle cache; read each API group once), plan
+// (plan.h, pure), execute the writes with at most `daemon.concurrency` requests in flight,
+// poll the CNAME status until resolved, and record every outcome in the state, then delete
+// superseded certificates (cleanup.h). A pass over every binding also drops the bundle cache
+// entries of bindings no longer configured. The caller holds the state lock and saves the
+// state.
 
 #include <functional>
 #include <optional>
@@ -15,6 +17,7 @@
 #include "daemon/apig/client.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/stop_signal.h"
+#include "daemon/engine/bundle_cache.h"
 #include "daemon/engine/plan.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state.h"
@@ -29,6 +32,9 @@ struct ReconcileOptions {
   // an unresolved CNAME is reported as "resolving", not as "not checked".
   bool cname_polled_later = false;
   std::vector<std::string> bindings;  // Only these bindings; empty = all.
+  // Where the bundles' facts come from (bundle_cache.h). Files: parse every bundle. Either way
+  // the pass refreshes the cache in the state, and writes always use freshly parsed files.
+  BundleSource bundles = BundleSource::Files;
   // The daemon's shutdown: once requested, backoff and poll sleeps end at once and no new
   // request is started (requests in flight finish). Null: never stopped.
   StopSignal* stop = nullptr;
@@ -57,6 +63,8 @@ struct ReconcileReport {
   int requests = 0;                // API requests made in this pass (reads and writes)
   int writes = 0;                  // of which writes (POST, PUT, DELETE)
   bool remote_unreadable = false;  // some API group could not be read at all
+  int bundles_parsed = 0;          // bundles read from their files (also those loaded to write)
+  int bundles_cached = 0;          // bundles observed from the bundle cache (bundle_cache.h)
 
   int failed() const;
 };

@@ -12,6 +12,12 @@
 // reads, so every message names the exact field. Exceptions from nlohmann stay in this
 // file: parse errors are caught (they carry line and column), every access checks the type
 // first, and dump() replaces invalid UTF-8 instead of throwing.
+//
+// The "bundles" section (the bundle cache, engine/bundle_cache.h) is read more forgivingly
+// still: it only saves work, so an entry that does not parse is dropped, never the file. The
+// file times and inode numbers are written as JSON integers (nanoseconds, 64 bits), which
+// nlohmann reads back exactly; dates as ISO 8601 like every other time here, which is exact
+// because certificate dates are whole seconds.
 
 #include "daemon/state/state.h"
 
@@ -94,6 +100,64 @@ ordered_json target_value(const TargetState& target) {
   return object;
 }
 
+ordered_json identity_value(const sys::FileIdentity& identity) {
+  ordered_json object = ordered_json::object();
+  object["device"] = identity.device;
+  object["inode"] = identity.inode;
+  object["size"] = identity.size;
+  object["mtime_ns"] = identity.mtime_ns;
+  object["ctime_ns"] = identity.ctime_ns;
+  return object;
+}
+
+ordered_json facts_value(const cert::BundleFacts& facts) {
+  ordered_json object = ordered_json::object();
+  object["cert"] = facts.paths.cert.string();
+  object["key"] = facts.paths.key.string();
+  object["sha256"] = facts.sha256;
+  object["not_before"] = format_utc_iso8601(facts.not_before);
+  object["not_after"] = format_utc_iso8601(facts.not_after);
+  object["sans"] = facts.sans;
+  object["common_name"] = facts.common_name;
+  object["subject"] = facts.subject;
+  object["serial"] = facts.serial;
+  object["issuer"] = facts.issuer;
+  object["key_type"] = std::string(cert::to_string(facts.key_type));
+  object["key_bits"] = facts.key_bits;
+  object["ec_curve"] = facts.ec_curve;
+  object["key_matches_leaf"] = facts.key_matches_leaf;
+  object["leaf_file_position"] = facts.leaf_file_position;
+  ordered_json links = ordered_json::array();
+  for (const cert::ChainLink& link : facts.chain_links) {
+    ordered_json entry = ordered_json::object();
+    entry["file_position"] = link.file_position;
+    entry["subject"] = link.subject;
+    entry["issues_previous"] = link.issues_previous;
+    entry["issues_other"] = link.issues_other;
+    entry["self_signed"] = link.self_signed;
+    links.push_back(std::move(entry));
+  }
+  object["chain_links"] = std::move(links);
+  ordered_json warnings = ordered_json::array();
+  for (const cert::Problem& problem : facts.load_warnings) {
+    ordered_json entry = ordered_json::object();
+    entry["severity"] = std::string(cert::to_string(problem.severity));
+    entry["apig_code"] = problem.apig_code;
+    entry["message"] = problem.message;
+    warnings.push_back(std::move(entry));
+  }
+  object["load_warnings"] = std::move(warnings);
+  return object;
+}
+
+ordered_json bundle_value(const BundleCacheEntry& entry) {
+  ordered_json object = ordered_json::object();
+  object["cert_file"] = identity_value(entry.cert_file);
+  object["key_file"] = identity_value(entry.key_file);
+  object["facts"] = facts_value(entry.facts);
+  return object;
+}
+
 // ---- Reading ----
 
 Error bad_field(const std::string& path, const std::string& problem) {
@@ -147,6 +211,57 @@ class Reader {
       return fail(bad_field(field_path(key), parsed.error().message()));
     }
     out = *parsed;
+    return {};
+  }
+
+  Result<void> boolean(const char* key, bool& out) const {
+    const json* value = find(key);
+    if (value == nullptr) {
+      return {};
+    }
+    if (!value->is_boolean()) {
+      return fail(wrong_type(key, "true or false", *value));
+    }
+    out = value->get<bool>();
+    return {};
+  }
+
+  // Any integer that fits `Number` (std::int64_t, std::uint64_t, std::size_t).
+  template <typename Number>
+  Result<void> whole_number(const char* key, Number& out) const {
+    const json* value = find(key);
+    if (value == nullptr) {
+      return {};
+    }
+    if (value->is_number_unsigned()) {
+      const auto number = value->get<std::uint64_t>();
+      if (number > static_cast<std::uint64_t>(std::numeric_limits<Number>::max())) {
+        return fail(bad_field(field_path(key), "integer out of range"));
+      }
+      out = static_cast<Number>(number);
+      return {};
+    }
+    if (!value->is_number_integer()) {
+      return fail(wrong_type(key, "an integer", *value));
+    }
+    const auto number = value->get<std::int64_t>();
+    if (number < 0 && !std::numeric_limits<Number>::is_signed) {
+      return fail(bad_field(field_path(key), "integer out of range"));
+    }
+    out = static_cast<Number>(number);
+    return {};
+  }
+
+  Result<void> strings(const char* key, std::vector<std::string>& out) const {
+    const json* value = find(key);
+    if (value == nullptr) {
+      return {};
+    }
+    if (!value->is_array() || !std::all_of(value->begin(), value->end(),
+                                           [](const json& item) { return item.is_string(); })) {
+      return fail(wrong_type(key, "an array of strings", *value));
+    }
+    out = value->get<std::vector<std::string>>();
     return {};
   }
 
@@ -302,6 +417,170 @@ Result<TargetState> parse_target(const json& value, const std::string& path) {
   return target;
 }
 
+Result<sys::FileIdentity> parse_identity(const json& value, const std::string& path) {
+  if (!value.is_object()) {
+    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  }
+  const Reader reader(value, path);
+  sys::FileIdentity identity;
+  if (auto read = all_of([&] { return reader.whole_number("device", identity.device); },
+                         [&] { return reader.whole_number("inode", identity.inode); },
+                         [&] { return reader.whole_number("size", identity.size); },
+                         [&] { return reader.whole_number("mtime_ns", identity.mtime_ns); },
+                         [&] { return reader.whole_number("ctime_ns", identity.ctime_ns); });
+      !read) {
+    return fail(std::move(read.error()));
+  }
+  return identity;
+}
+
+Result<cert::KeyType> parse_key_type(const std::string& text, const std::string& path) {
+  for (const cert::KeyType type :
+       {cert::KeyType::Rsa, cert::KeyType::Ec, cert::KeyType::Ed25519, cert::KeyType::Other}) {
+    if (cert::to_string(type) == text) {
+      return type;
+    }
+  }
+  return fail(bad_field(path, "unknown key type '" + text + "'"));
+}
+
+Result<cert::ChainLink> parse_chain_link(const json& value, const std::string& path) {
+  if (!value.is_object()) {
+    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  }
+  const Reader reader(value, path);
+  cert::ChainLink link;
+  if (auto read = all_of([&] { return reader.whole_number("file_position", link.file_position); },
+                         [&] { return reader.string("subject", link.subject); },
+                         [&] { return reader.boolean("issues_previous", link.issues_previous); },
+                         [&] { return reader.boolean("issues_other", link.issues_other); },
+                         [&] { return reader.boolean("self_signed", link.self_signed); });
+      !read) {
+    return fail(std::move(read.error()));
+  }
+  return link;
+}
+
+Result<cert::Problem> parse_problem(const json& value, const std::string& path) {
+  if (!value.is_object()) {
+    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  }
+  const Reader reader(value, path);
+  cert::Problem problem;
+  std::string severity;
+  if (auto read = all_of([&] { return reader.string("severity", severity); },
+                         [&] { return reader.string("apig_code", problem.apig_code); },
+                         [&] { return reader.string("message", problem.message); });
+      !read) {
+    return fail(std::move(read.error()));
+  }
+  if (severity == cert::to_string(cert::Severity::Warning)) {
+    problem.severity = cert::Severity::Warning;
+  } else if (severity != cert::to_string(cert::Severity::Error)) {
+    return fail(bad_field(reader.field_path("severity"), "unknown severity '" + severity + "'"));
+  }
+  return problem;
+}
+
+// The elements of the array at `key` (missing: none), each parsed with `parse`.
+template <typename T, typename Parse>
+Result<void> parse_array(const Reader& reader, const char* key, std::vector<T>& out, Parse parse) {
+  auto array = reader.array(key);
+  if (!array) {
+    return fail(std::move(array.error()));
+  }
+  if (*array == nullptr) {
+    return {};
+  }
+  const std::string path = reader.field_path(key);
+  for (std::size_t i = 0; i < (*array)->size(); ++i) {
+    auto parsed = parse((**array)[i], path + "[" + std::to_string(i) + "]");
+    if (!parsed) {
+      return fail(std::move(parsed.error()));
+    }
+    out.push_back(std::move(*parsed));
+  }
+  return {};
+}
+
+Result<cert::BundleFacts> parse_facts(const json& value, const std::string& path) {
+  if (!value.is_object()) {
+    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  }
+  const Reader reader(value, path);
+  cert::BundleFacts facts;
+  std::string cert_path;
+  std::string key_path;
+  std::string key_type;
+  if (auto read = all_of(
+          [&] { return reader.string("cert", cert_path); },
+          [&] { return reader.string("key", key_path); },
+          [&] { return reader.string("sha256", facts.sha256); },
+          [&] { return reader.time("not_before", facts.not_before); },
+          [&] { return reader.time("not_after", facts.not_after); },
+          [&] { return reader.strings("sans", facts.sans); },
+          [&] { return reader.string("common_name", facts.common_name); },
+          [&] { return reader.string("subject", facts.subject); },
+          [&] { return reader.string("serial", facts.serial); },
+          [&] { return reader.string("issuer", facts.issuer); },
+          [&] { return reader.string("key_type", key_type); },
+          [&] { return reader.integer("key_bits", facts.key_bits); },
+          [&] { return reader.string("ec_curve", facts.ec_curve); },
+          [&] { return reader.boolean("key_matches_leaf", facts.key_matches_leaf); },
+          [&] { return reader.whole_number("leaf_file_position", facts.leaf_file_position); },
+          [&] { return parse_array(reader, "chain_links", facts.chain_links, parse_chain_link); },
+          [&] { return parse_array(reader, "load_warnings", facts.load_warnings, parse_problem); });
+      !read) {
+    return fail(std::move(read.error()));
+  }
+  // Without a fingerprint or paths the entry cannot stand for any bundle.
+  if (facts.sha256.empty() || cert_path.empty() || key_path.empty()) {
+    return fail(bad_field(path, "incomplete: sha256, cert and key are required"));
+  }
+  facts.paths = {cert_path, key_path};
+  auto type = parse_key_type(key_type, reader.field_path("key_type"));
+  if (!type) {
+    return fail(std::move(type.error()));
+  }
+  facts.key_type = *type;
+  return facts;
+}
+
+// One bundle cache entry; every part is required (a partial entry would vouch for less than
+// it seems to).
+Result<BundleCacheEntry> parse_bundle_entry(const json& value, const std::string& path) {
+  if (!value.is_object()) {
+    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  }
+  const Reader reader(value, path);
+  BundleCacheEntry entry;
+  for (const char* key : {"cert_file", "key_file", "facts"}) {
+    auto part = reader.object(key);
+    if (!part) {
+      return fail(std::move(part.error()));
+    }
+    if (*part == nullptr) {
+      return fail(bad_field(reader.field_path(key), "missing"));
+    }
+  }
+  auto cert_file = parse_identity(value["cert_file"], reader.field_path("cert_file"));
+  if (!cert_file) {
+    return fail(std::move(cert_file.error()));
+  }
+  auto key_file = parse_identity(value["key_file"], reader.field_path("key_file"));
+  if (!key_file) {
+    return fail(std::move(key_file.error()));
+  }
+  auto facts = parse_facts(value["facts"], reader.field_path("facts"));
+  if (!facts) {
+    return fail(std::move(facts.error()));
+  }
+  entry.cert_file = *cert_file;
+  entry.key_file = *key_file;
+  entry.facts = std::move(*facts);
+  return entry;
+}
+
 }  // namespace
 
 void remember_created(std::vector<CreatedCertificate>& created, CreatedCertificate made,
@@ -342,6 +621,11 @@ std::string to_json(const State& state) {
     targets[key] = target_value(target);
   }
   document["targets"] = std::move(targets);
+  ordered_json bundles = ordered_json::object();
+  for (const auto& [binding, entry] : state.bundles) {
+    bundles[binding] = bundle_value(entry);
+  }
+  document["bundles"] = std::move(bundles);
   return document.dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace) + "\n";
 }
 
@@ -389,6 +673,16 @@ Result<State> parse_state(std::string_view text) {
         return fail(std::move(target.error()));
       }
       state.targets.emplace(key, std::move(*target));
+    }
+  }
+  // The bundle cache: whatever is wrong with it only costs a parse.
+  const auto bundles = document.find("bundles");
+  if (bundles != document.end() && bundles->is_object()) {
+    for (const auto& [binding, value] : bundles->items()) {
+      auto entry = parse_bundle_entry(value, "bundles[\"" + binding + "\"]");
+      if (entry) {
+        state.bundles.emplace(binding, std::move(*entry));
+      }
     }
   }
   return state;

@@ -2,7 +2,9 @@
 
 // The state model (DESIGN.md §5): what apig-certd knows about each target between passes,
 // saved as {state_dir}/state.json. It holds fingerprints, names, ids, times and results,
-// and deliberately has no field that could hold a secret (no key, token or password).
+// and deliberately has no field that could hold a secret (no key, token or password). The
+// bundle cache holds what a certificate file says publicly (BundleFacts) and the stat(2)
+// identity of the certificate and key files, never anything read from the key file.
 
 #include <cstddef>
 #include <map>
@@ -11,8 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/cert/bundle_facts.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/result.h"
+#include "daemon/sys/file_identity.h"
 
 namespace apig_certd::state {
 
@@ -87,9 +91,24 @@ struct TargetState {
   bool operator==(const TargetState&) const = default;
 };
 
+// One binding's bundle as last parsed (engine/bundle_cache.h): the facts, and the identity of
+// both files when they were observed, just before they were read. Only entries whose files
+// were not racy (sys::is_racy()) when observed are kept.
+struct BundleCacheEntry {
+  sys::FileIdentity cert_file;
+  sys::FileIdentity key_file;
+  cert::BundleFacts facts;  // facts.paths: the binding's paths when parsed
+
+  bool operator==(const BundleCacheEntry&) const = default;
+};
+
 struct State {
   int version = kStateVersion;
   std::map<std::string, TargetState> targets;  // by target_key()
+  // The bundle cache, by binding name. Optional in the file (older ones have none) and
+  // forgiving when read: an entry that does not parse is dropped, which only means parsing
+  // the files again.
+  std::map<std::string, BundleCacheEntry> bundles;
 
   bool operator==(const State&) const = default;
 };
@@ -112,7 +131,8 @@ void remember_created(std::vector<CreatedCertificate>& created, CreatedCertifica
 std::string to_json(const State& state);
 
 // Parses what to_json() writes. Unknown fields are ignored (a newer apig-certd may add some)
-// and missing fields keep their defaults; null is the same as missing. ParseError when the
+// and missing fields keep their defaults; null is the same as missing. In "bundles" (a cache)
+// an entry with any problem is left out instead of failing. ParseError when the
 // text is not JSON, when "version" is missing or not kStateVersion, or when a field has the
 // wrong type or a time is malformed; the message names the field by its path, e.g.
 // `targets["b/i/g/www.example.com"].bound_at: expected an ISO 8601 UTC time string, got number`.

@@ -78,7 +78,7 @@ TEST(TargetKey, UsesTheDomainIdWhenNoDomainIsConfigured) {
 }
 
 TEST(StateJson, EmptyStateHasVersionAndNoTargets) {
-  EXPECT_EQ(to_json(State{}), "{\n  \"version\": 1,\n  \"targets\": {}\n}\n");
+  EXPECT_EQ(to_json(State{}), "{\n  \"version\": 1,\n  \"targets\": {},\n  \"bundles\": {}\n}\n");
   EXPECT_EQ(parse_ok(to_json(State{})), State{});
 }
 

@@ -1,0 +1,84 @@
+// The bundle cache: when a binding's facts may come from the state instead of its files.
+//
+// Both files are observed (stat through symlinks) before anything is read: if a file changes
+// between the observation and the read, the entry pairs the old identity with the new facts,
+// and the next observation sees a new identity and parses again; the other order could pair a
+// new identity with old facts for good. The key file's identity counts as much as the
+// certificate's: the facts say whether the key matches the leaf and whether others may read it
+// (a chmod changes the ctime).
+//
+// Errors are not cached: a binding whose files fail to load is loaded again on every pass, so
+// its error message is always today's.
+
+#include "daemon/engine/bundle_cache.h"
+
+#include <set>
+#include <string_view>
+
+namespace apig_certd::engine {
+
+const cert::BundleFacts* cached_facts(const state::BundleCacheEntry* entry,
+                                      const cert::BundlePaths& paths,
+                                      const sys::FileIdentity& cert_file,
+                                      const sys::FileIdentity& key_file) {
+  if (entry == nullptr || entry->facts.paths != paths || entry->cert_file != cert_file ||
+      entry->key_file != key_file) {
+    return nullptr;
+  }
+  return &entry->facts;
+}
+
+std::optional<state::BundleCacheEntry> cache_entry_for(const sys::ObservedFile& cert_file,
+                                                       const sys::ObservedFile& key_file,
+                                                       const cert::BundleFacts& facts,
+                                                       Duration racy_window) {
+  if (sys::is_racy(cert_file.identity, cert_file.observed_at, racy_window) ||
+      sys::is_racy(key_file.identity, key_file.observed_at, racy_window)) {
+    return std::nullopt;
+  }
+  return state::BundleCacheEntry{cert_file.identity, key_file.identity, facts};
+}
+
+ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
+                           std::map<std::string, state::BundleCacheEntry>& cache,
+                           BundleSource source, Duration racy_window) {
+  // A file that cannot be observed is left to load_bundle() to report.
+  const Result<sys::ObservedFile> cert_file = sys::observe_file(paths.cert);
+  const Result<sys::ObservedFile> key_file = sys::observe_file(paths.key);
+  const auto found = cache.find(binding);
+  ObservedBundle observed;
+  if (source == BundleSource::CacheWhenUnchanged && cert_file && key_file && found != cache.end()) {
+    if (const cert::BundleFacts* facts =
+            cached_facts(&found->second, paths, cert_file->identity, key_file->identity)) {
+      observed.cached = *facts;
+      return observed;
+    }
+  }
+  Result<cert::Bundle> bundle = cert::load_bundle(paths);
+  std::optional<state::BundleCacheEntry> entry;
+  if (bundle && cert_file && key_file) {
+    entry = cache_entry_for(*cert_file, *key_file, bundle->facts(), racy_window);
+  }
+  if (entry) {
+    cache.insert_or_assign(binding, std::move(*entry));
+  } else if (found != cache.end()) {
+    cache.erase(found);
+  }
+  if (!bundle) {
+    observed.error = bundle.error().to_string();
+    return observed;
+  }
+  observed.bundle = std::move(*bundle);
+  return observed;
+}
+
+void prune_bundle_cache(std::map<std::string, state::BundleCacheEntry>& cache,
+                        const std::vector<settings::BindingSettings>& bindings) {
+  std::set<std::string_view> names;
+  for (const settings::BindingSettings& binding : bindings) {
+    names.insert(binding.name);
+  }
+  std::erase_if(cache, [&](const auto& entry) { return !names.contains(entry.first); });
+}
+
+}  // namespace apig_certd::engine

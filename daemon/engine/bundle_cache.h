@@ -1,0 +1,77 @@
+#pragma once
+
+// The bundle cache (issue 8): a binding's BundleFacts kept in the state with the stat(2)
+// identity of its certificate and key files, so a pass over unchanged files builds its disk
+// observation without parsing them. Parsing is by far the largest cost of a pass over bindings
+// that are in sync (about 10 M instructions a bundle, almost all of it OpenSSL's decoders).
+//
+// The rule, like git's index: the facts are reused when both files' identities (device, inode,
+// size, mtime, ctime) equal those observed just before the facts were parsed, and the paths are
+// the binding's paths. An entry is only stored when neither file had changed within
+// sys::kRacyWindow of that observation, since a file written again within the same timestamp
+// granule would keep its identity. Facts from the cache never carry PEM material: a pass that
+// writes loads the files again first (reconciler.cpp), so nothing is ever bound from the cache.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/cert/bundle.h"
+#include "daemon/settings/settings.h"
+#include "daemon/state/state.h"
+#include "daemon/sys/file_identity.h"
+
+namespace apig_certd::engine {
+
+enum class BundleSource {
+  // The cached facts when both files are unchanged; otherwise parse (and refresh the entry).
+  CacheWhenUnchanged,
+  // Always parse the files (and refresh the entry): `sync --force`, `hook`.
+  Files,
+};
+
+// A binding's bundle as one pass sees it.
+struct ObservedBundle {
+  std::optional<cert::Bundle> bundle;       // parsed in this pass: facts and PEM material
+  std::optional<cert::BundleFacts> cached;  // from the cache: facts only
+  std::string error;                        // why neither, when the files could not be loaded
+
+  // The facts, from whichever source; nullptr when the files could not be loaded.
+  const cert::BundleFacts* facts() const {
+    if (bundle) {
+      return &bundle->facts();
+    }
+    return cached ? &*cached : nullptr;
+  }
+};
+
+// The cached facts when `entry` vouches for the files as they are now: same paths, and both
+// identities equal. nullptr otherwise (also for a null entry). Pure.
+const cert::BundleFacts* cached_facts(const state::BundleCacheEntry* entry,
+                                      const cert::BundlePaths& paths,
+                                      const sys::FileIdentity& cert_file,
+                                      const sys::FileIdentity& key_file);
+
+// The entry to remember for facts parsed from files observed (just before reading them) as
+// `cert_file` and `key_file`; nullopt when either is racy (sys::is_racy() with
+// `racy_window`). Pure.
+std::optional<state::BundleCacheEntry> cache_entry_for(const sys::ObservedFile& cert_file,
+                                                       const sys::ObservedFile& key_file,
+                                                       const cert::BundleFacts& facts,
+                                                       Duration racy_window = sys::kRacyWindow);
+
+// Observes both files of binding `binding` and, per `source`, takes the facts from `cache` or
+// loads the files (cert::load_bundle(); its error text in `error` when that fails). A load
+// refreshes `cache[binding]`: the new entry, or none when the files were racy, failed to
+// load, or could not be observed. `racy_window` is for tests, whose files are always new.
+ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
+                           std::map<std::string, state::BundleCacheEntry>& cache,
+                           BundleSource source, Duration racy_window = sys::kRacyWindow);
+
+// Forgets the entries of bindings that are not in `bindings`, so the state does not grow with
+// bindings long removed from the config.
+void prune_bundle_cache(std::map<std::string, state::BundleCacheEntry>& cache,
+                        const std::vector<settings::BindingSettings>& bindings);
+
+}  // namespace apig_certd::engine

@@ -104,18 +104,20 @@ std::vector<Simulator::Route> Simulator::apig_routes() {
       {"GET", std::regex(prefix + "/instances/([^/]+)/api-groups/?$"), &Simulator::list_groups},
       {"GET", std::regex(prefix + "/instances/([^/]+)/api-groups/([^/]+)$"),
        &Simulator::show_group},
-      {"POST", std::regex(domain + "/certificate$"), &Simulator::bind_certificate},
+      {"POST", std::regex(domain + "/certificate$"), nullptr, &Simulator::bind_certificate},
       {"GET", std::regex(domain + "/certificate/([^/]+)$"), &Simulator::show_domain_certificate},
       {"DELETE", std::regex(domain + "/certificate/([^/]+)$"),
        &Simulator::delete_domain_certificate},
       {"GET", std::regex(prefix + "/certificates/?$"), &Simulator::list_certificates},
       {"GET", std::regex(prefix + "/certificates/([^/]+)$"), &Simulator::show_certificate},
-      {"PUT", std::regex(prefix + "/certificates/([^/]+)$"), &Simulator::update_certificate},
+      {"PUT", std::regex(prefix + "/certificates/([^/]+)$"), nullptr,
+       &Simulator::update_certificate},
       {"DELETE", std::regex(prefix + "/certificates/([^/]+)$"), &Simulator::delete_certificate},
   };
 }
 
-HttpResponse Simulator::handle_apig(const HttpRequest& request, std::string_view request_id) {
+HttpResponse Simulator::handle_apig(const HttpRequest& request, std::string_view request_id,
+                                    const CheckedUpload* upload) {
   if (auto denied = authenticator_.check(request, clock_.now())) {
     return error_response(*denied, request_id);
   }
@@ -137,6 +139,14 @@ HttpResponse Simulator::handle_apig(const HttpRequest& request, std::string_view
                              "No permissions to request this method: project " + project_id +
                                  " is not this account's project"},
                             request_id);
+    }
+    if (route.upload_handler != nullptr) {
+      if (upload != nullptr) {
+        return (this->*route.upload_handler)(request, match, request_id, *upload);
+      }
+      // Not checked in advance (only POST and PUT under /v2/ are): check it here.
+      return (this->*route.upload_handler)(request, match, request_id,
+                                           check_upload_body(request.body, clock_.now()));
     }
     return (this->*route.handler)(request, match, request_id);
   }
@@ -185,8 +195,9 @@ HttpResponse Simulator::show_group(const HttpRequest& /*request*/, const std::sm
   return json_response(200, group_json(*group, model_));
 }
 
-HttpResponse Simulator::bind_certificate(const HttpRequest& request, const std::smatch& match,
-                                         std::string_view request_id) {
+HttpResponse Simulator::bind_certificate(const HttpRequest& /*request*/, const std::smatch& match,
+                                         std::string_view request_id,
+                                         const CheckedUpload& checked) {
   const auto path = lookup_domain(model_, match);
   if (!path) {
     return error_response(path.error(), request_id);
@@ -194,12 +205,12 @@ HttpResponse Simulator::bind_certificate(const HttpRequest& request, const std::
   Instance* instance = path->instance;
   Group* group = path->group;
   Domain* domain = path->domain;
-  auto upload = read_upload(request.body);
+  const auto& upload = checked.upload;
   if (!upload) {
     return error_response(upload.error(), request_id);
   }
   const std::vector<std::string> names = {domain->domain};
-  auto facts = check_upload(upload->cert_content, upload->private_key, names, clock_.now());
+  auto facts = facts_for_domains(checked, names);
   if (!facts) {
     return error_response(facts.error(), request_id);
   }
@@ -300,13 +311,14 @@ HttpResponse Simulator::show_certificate(const HttpRequest& /*request*/, const s
   return json_response(200, certificate_json(*certificate, model_));
 }
 
-HttpResponse Simulator::update_certificate(const HttpRequest& request, const std::smatch& match,
-                                           std::string_view request_id) {
+HttpResponse Simulator::update_certificate(const HttpRequest& /*request*/, const std::smatch& match,
+                                           std::string_view request_id,
+                                           const CheckedUpload& checked) {
   Certificate* certificate = model_.find_certificate(match[2].str());
   if (certificate == nullptr) {
     return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
   }
-  auto upload = read_upload(request.body);
+  const auto& upload = checked.upload;
   if (!upload) {
     return error_response(upload.error(), request_id);
   }
@@ -315,7 +327,7 @@ HttpResponse Simulator::update_certificate(const HttpRequest& request, const std
   for (const Domain* domain : bound) {
     names.push_back(domain->domain);
   }
-  auto facts = check_upload(upload->cert_content, upload->private_key, names, clock_.now());
+  auto facts = facts_for_domains(checked, names);
   if (!facts) {
     return error_response(facts.error(), request_id);
   }

@@ -275,15 +275,11 @@ std::optional<ApigError> check_names(const std::vector<std::string>& sans,
   if (sans.empty()) {
     return bad_request("APIG.2109", "Invalid certificate: the SAN field is missing");
   }
-  for (const std::string& domain : domains) {
-    const bool covered = std::any_of(
-        sans.begin(), sans.end(), [&](const std::string& san) { return san_covers(san, domain); });
-    if (!covered) {
-      return bad_request("APIG.2103",
-                         "The certificate domain name does not match the custom "
-                         "domain name " +
-                             domain);
-    }
+  if (const std::optional<std::string> domain = first_uncovered(sans, domains)) {
+    return bad_request("APIG.2103",
+                       "The certificate domain name does not match the custom "
+                       "domain name " +
+                           *domain);
   }
   return std::nullopt;
 }
@@ -328,6 +324,17 @@ bool san_covers(std::string_view san, std::string_view domain) {
   const std::size_t dot = domain.find('.');
   return dot != std::string_view::npos && dot > 0 && domain.substr(0, dot) != "*" &&
          equal(san.substr(1), domain.substr(dot));
+}
+
+std::optional<std::string> first_uncovered(const std::vector<std::string>& sans,
+                                           std::span<const std::string> domains) {
+  for (const std::string& domain : domains) {
+    if (std::none_of(sans.begin(), sans.end(),
+                     [&](const std::string& san) { return san_covers(san, domain); })) {
+      return domain;
+    }
+  }
+  return std::nullopt;
 }
 
 tl::expected<CertificateFacts, ApigError> check_upload(std::string_view certificate_pem,

@@ -5,6 +5,7 @@
 // Deliberately independent of daemon/cert: the simulator is the daemon's judge, and a judge
 // that shares the daemon's parsing code would share its bugs.
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,10 @@ tl::expected<CertificateFacts, ApigError> check_upload(std::string_view certific
                                                        std::string_view private_key_pem,
                                                        std::span<const std::string> domains,
                                                        SystemTime now);
+
+// The first of `domains` that no SAN in `sans` covers (san_covers), or nullopt.
+std::optional<std::string> first_uncovered(const std::vector<std::string>& sans,
+                                           std::span<const std::string> domains);
 
 // True if the DNS name `san` covers `domain`: equal ignoring case, or `san` is "*.rest" and
 // `domain` is one label followed by ".rest".

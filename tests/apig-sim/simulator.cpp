@@ -63,20 +63,26 @@ HttpResponse Simulator::handle(const HttpRequest& request) {
 
 HttpResponse Simulator::handle_service(const HttpRequest& request, std::string_view request_id) {
   json entry = log_entry(request, request_id, clock_.now());
+  std::optional<CheckedUpload> upload;
+  if ((request.method == "POST" || request.method == "PUT") && request.path.starts_with("/v2/")) {
+    upload = check_upload_body(request.body, clock_.now());
+  }
+  const CheckedUpload* checked = upload ? &*upload : nullptr;
   std::optional<FaultRule> fault;
   {
     const std::lock_guard lock(mutex_);
     fault = faults_.take(request.method, request.path);
   }
-  HttpResponse response =
-      fault ? apply_fault(*fault, request, request_id, entry) : dispatch(request, request_id);
+  HttpResponse response = fault ? apply_fault(*fault, request, request_id, entry, checked)
+                                : dispatch(request, request_id, checked);
   print_access_line(request, response);
   record(std::move(entry), response);
   return response;
 }
 
 HttpResponse Simulator::apply_fault(const FaultRule& rule, const HttpRequest& request,
-                                    std::string_view request_id, json& entry) {
+                                    std::string_view request_id, json& entry,
+                                    const CheckedUpload* upload) {
   entry["fault"] = rule.describe();
   HttpResponse reset;
   reset.disposition = Disposition::Reset;
@@ -95,20 +101,21 @@ HttpResponse Simulator::apply_fault(const FaultRule& rule, const HttpRequest& re
   if (rule.status || rule.body) {
     return fault_response(rule, request_id);
   }
-  HttpResponse response = dispatch(request, request_id);
+  HttpResponse response = dispatch(request, request_id, upload);
   for (const Header& header : rule.headers) {
     response.set_header(header.name, header.value);
   }
   return response;
 }
 
-HttpResponse Simulator::dispatch(const HttpRequest& request, std::string_view request_id) {
+HttpResponse Simulator::dispatch(const HttpRequest& request, std::string_view request_id,
+                                 const CheckedUpload* upload) {
   const std::lock_guard lock(mutex_);
   if (request.path == "/v3/auth/tokens") {
     return handle_iam(request, request_id);
   }
   if (request.path.starts_with("/v2/")) {
-    return handle_apig(request, request_id);
+    return handle_apig(request, request_id, upload);
   }
   return error_response(
       {404, "APIGW.0101", "The API does not exist or has not been published in an environment"},

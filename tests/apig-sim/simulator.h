@@ -10,7 +10,8 @@
 //
 // Thread safety: one mutex guards the model, credentials, faults, request log and config.
 // Injected delays and hangs wait outside it (on a condition variable that shutdown() wakes),
-// so a hung request never blocks the others.
+// so a hung request never blocks the others; so does the costly part of a bind, checking the
+// uploaded PEM (checked_upload.h).
 
 #include <chrono>
 #include <condition_variable>
@@ -23,6 +24,7 @@
 
 #include "daemon/core/clock.h"
 #include "tests/apig-sim/authenticator.h"
+#include "tests/apig-sim/checked_upload.h"
 #include "tests/apig-sim/fault_rules.h"
 #include "tests/apig-sim/http_types.h"
 #include "tests/apig-sim/model.h"
@@ -50,30 +52,39 @@ class Simulator {
  private:
   using Handler = HttpResponse (Simulator::*)(const HttpRequest&, const std::smatch&,
                                               std::string_view request_id);
+  // The routes that take an upload get it checked in advance (checked_upload.h).
+  using UploadHandler = HttpResponse (Simulator::*)(const HttpRequest&, const std::smatch&,
+                                                    std::string_view request_id,
+                                                    const CheckedUpload& upload);
   struct Route {
     std::string_view method;
     std::regex pattern;
-    Handler handler;
+    Handler handler = nullptr;
+    UploadHandler upload_handler = nullptr;
   };
 
   // simulator.cpp
   HttpResponse handle_service(const HttpRequest& request, std::string_view request_id);
   HttpResponse apply_fault(const FaultRule& rule, const HttpRequest& request,
-                           std::string_view request_id, nlohmann::json& entry);
-  HttpResponse dispatch(const HttpRequest& request, std::string_view request_id);
+                           std::string_view request_id, nlohmann::json& entry,
+                           const CheckedUpload* upload);
+  // `upload`: the request's body checked before the lock (POST and PUT), or nullptr.
+  HttpResponse dispatch(const HttpRequest& request, std::string_view request_id,
+                        const CheckedUpload* upload);
   // Waits up to `duration`; true if shutdown() was called meanwhile.
   bool wait_or_shutdown(std::chrono::milliseconds duration);
   void record(nlohmann::json entry, const HttpResponse& response);
 
   // apig_api.cpp; all called with mutex_ held.
   static std::vector<Route> apig_routes();
-  HttpResponse handle_apig(const HttpRequest& request, std::string_view request_id);
+  HttpResponse handle_apig(const HttpRequest& request, std::string_view request_id,
+                           const CheckedUpload* upload);
   HttpResponse list_groups(const HttpRequest& request, const std::smatch& match,
                            std::string_view request_id);
   HttpResponse show_group(const HttpRequest& request, const std::smatch& match,
                           std::string_view request_id);
   HttpResponse bind_certificate(const HttpRequest& request, const std::smatch& match,
-                                std::string_view request_id);
+                                std::string_view request_id, const CheckedUpload& upload);
   HttpResponse show_domain_certificate(const HttpRequest& request, const std::smatch& match,
                                        std::string_view request_id);
   HttpResponse delete_domain_certificate(const HttpRequest& request, const std::smatch& match,
@@ -83,7 +94,7 @@ class Simulator {
   HttpResponse show_certificate(const HttpRequest& request, const std::smatch& match,
                                 std::string_view request_id);
   HttpResponse update_certificate(const HttpRequest& request, const std::smatch& match,
-                                  std::string_view request_id);
+                                  std::string_view request_id, const CheckedUpload& upload);
   HttpResponse delete_certificate(const HttpRequest& request, const std::smatch& match,
                                   std::string_view request_id);
 

@@ -285,6 +285,8 @@ std::vector<ValidationCase> validation_cases() {
       {"key does not match", upload(cert, other_key.pem()), "APIG.2101"},
       {"expired", upload(expired.fullchain(), expired.key.pem()), "APIG.2102"},
       {"domain not covered", upload(other_name.fullchain(), other_name.key.pem()), "APIG.2103"},
+      {"domain not covered wins over chain out of order",
+       upload(other_name.leaf + other_name.root, other_name.key.pem()), "APIG.2103"},
       {"no SAN", upload(no_san.fullchain(), no_san.key.pem()), "APIG.2109"},
       {"chain out of order", upload(good.leaf + good.root, key), "APIG.2104"},
       {"expires after 2038", upload(late.fullchain(), late.key.pem()), "APIG.3148"},

@@ -39,37 +39,73 @@ std::optional<state::BundleCacheEntry> cache_entry_for(const sys::ObservedFile& 
   return state::BundleCacheEntry{cert_file.identity, key_file.identity, facts};
 }
 
-ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
-                           std::map<std::string, state::BundleCacheEntry>& cache,
-                           BundleSource source, Duration racy_window) {
+std::optional<cert::BundleFacts> facts_if_unchanged(
+    const std::string& binding, const cert::BundlePaths& paths,
+    const std::map<std::string, state::BundleCacheEntry>& cache) {
+  const auto found = cache.find(binding);
+  if (found == cache.end()) {
+    return std::nullopt;
+  }
+  const Result<sys::ObservedFile> cert_file = sys::observe_file(paths.cert);
+  const Result<sys::ObservedFile> key_file = sys::observe_file(paths.key);
+  if (!cert_file || !key_file) {
+    return std::nullopt;
+  }
+  if (const cert::BundleFacts* facts =
+          cached_facts(&found->second, paths, cert_file->identity, key_file->identity)) {
+    return *facts;
+  }
+  return std::nullopt;
+}
+
+BundleRead read_bundle_from(const std::string& binding, const cert::BundlePaths& paths,
+                            const std::map<std::string, state::BundleCacheEntry>& cache,
+                            BundleSource source, Duration racy_window) {
   // A file that cannot be observed is left to load_bundle() to report.
   const Result<sys::ObservedFile> cert_file = sys::observe_file(paths.cert);
   const Result<sys::ObservedFile> key_file = sys::observe_file(paths.key);
-  const auto found = cache.find(binding);
-  ObservedBundle observed;
-  if (source == BundleSource::CacheWhenUnchanged && cert_file && key_file && found != cache.end()) {
+  BundleRead read;
+  if (source == BundleSource::CacheWhenUnchanged && cert_file && key_file) {
+    const auto found = cache.find(binding);
     if (const cert::BundleFacts* facts =
-            cached_facts(&found->second, paths, cert_file->identity, key_file->identity)) {
-      observed.cached = *facts;
-      return observed;
+            found == cache.end()
+                ? nullptr
+                : cached_facts(&found->second, paths, cert_file->identity, key_file->identity)) {
+      read.observed.cached = *facts;
+      return read;
     }
   }
+  read.loaded = true;
   Result<cert::Bundle> bundle = cert::load_bundle(paths);
-  std::optional<state::BundleCacheEntry> entry;
   if (bundle && cert_file && key_file) {
-    entry = cache_entry_for(*cert_file, *key_file, bundle->facts(), racy_window);
-  }
-  if (entry) {
-    cache.insert_or_assign(binding, std::move(*entry));
-  } else if (found != cache.end()) {
-    cache.erase(found);
+    read.entry = cache_entry_for(*cert_file, *key_file, bundle->facts(), racy_window);
   }
   if (!bundle) {
-    observed.error = bundle.error().to_string();
-    return observed;
+    read.observed.error = bundle.error().to_string();
+    return read;
   }
-  observed.bundle = std::move(*bundle);
-  return observed;
+  read.observed.bundle = std::move(*bundle);
+  return read;
+}
+
+void remember_read(std::map<std::string, state::BundleCacheEntry>& cache,
+                   const std::string& binding, BundleRead& read) {
+  if (!read.loaded) {
+    return;
+  }
+  if (read.entry) {
+    cache.insert_or_assign(binding, std::move(*read.entry));
+  } else {
+    cache.erase(binding);
+  }
+}
+
+ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
+                           std::map<std::string, state::BundleCacheEntry>& cache,
+                           BundleSource source, Duration racy_window) {
+  BundleRead read = read_bundle_from(binding, paths, cache, source, racy_window);
+  remember_read(cache, binding, read);
+  return std::move(read.observed);
 }
 
 void prune_bundle_cache(std::map<std::string, state::BundleCacheEntry>& cache,

@@ -61,10 +61,34 @@ std::optional<state::BundleCacheEntry> cache_entry_for(const sys::ObservedFile& 
                                                        const cert::BundleFacts& facts,
                                                        Duration racy_window = sys::kRacyWindow);
 
+// The cached facts of binding `binding` when both its files are unchanged (observed now);
+// nullopt when there is no entry, or it no longer vouches for the files. Only stats the files.
+std::optional<cert::BundleFacts> facts_if_unchanged(
+    const std::string& binding, const cert::BundlePaths& paths,
+    const std::map<std::string, state::BundleCacheEntry>& cache);
+
+// What read_bundle_from() saw, and how `cache[binding]` is to change.
+struct BundleRead {
+  ObservedBundle observed;
+  bool loaded = false;                           // the files were read: the entry changes
+  std::optional<state::BundleCacheEntry> entry;  // when loaded: the new entry, or none
+};
+
 // Observes both files of binding `binding` and, per `source`, takes the facts from `cache` or
 // loads the files (cert::load_bundle(); its error text in `error` when that fails). A load
-// refreshes `cache[binding]`: the new entry, or none when the files were racy, failed to
-// load, or could not be observed. `racy_window` is for tests, whose files are always new.
+// replaces the binding's entry with a new one, or with none when the files were racy, failed
+// to load, or could not be observed. Does not change `cache`, so the bindings of a pass can be
+// read on several threads at once; remember_read() applies the change. `racy_window` is for
+// tests, whose files are always new.
+BundleRead read_bundle_from(const std::string& binding, const cert::BundlePaths& paths,
+                            const std::map<std::string, state::BundleCacheEntry>& cache,
+                            BundleSource source, Duration racy_window = sys::kRacyWindow);
+
+// Applies what read_bundle_from() found to `cache` (moves the new entry out of `read`).
+void remember_read(std::map<std::string, state::BundleCacheEntry>& cache,
+                   const std::string& binding, BundleRead& read);
+
+// read_bundle_from(), then remember_read().
 ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
                            std::map<std::string, state::BundleCacheEntry>& cache,
                            BundleSource source, Duration racy_window = sys::kRacyWindow);

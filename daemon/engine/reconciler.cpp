@@ -130,19 +130,15 @@ DiskCertificate disk_certificate(const settings::BindingSettings& binding,
   return disk;
 }
 
-LoadedBinding load_binding(const settings::BindingSettings& binding, SystemTime now,
-                           state::State& state, BundleSource source) {
-  LoadedBinding loaded;
-  loaded.binding = &binding;
-  loaded.checked_at = now;
-  loaded.observed = read_bundle(binding.name, {binding.cert, binding.key}, state.bundles, source);
+// Fills in the disk observation of `loaded` (its binding and checked_at set) from `observed`.
+void take_observation(LoadedBinding& loaded, ObservedBundle observed) {
+  loaded.observed = std::move(observed);
   loaded.from_cache = loaded.observed.cached.has_value();
   if (const cert::BundleFacts* facts = loaded.observed.facts()) {
-    loaded.disk.certificate = disk_certificate(binding, *facts, now);
+    loaded.disk.certificate = disk_certificate(*loaded.binding, *facts, loaded.checked_at);
   } else {
     loaded.disk.load_error = loaded.observed.error;
   }
-  return loaded;
 }
 
 // Loads the PEM material of a binding observed from the cache, for a write. nullopt when the
@@ -240,8 +236,9 @@ class Pass {
                       state::State& state);
 
  private:
-  void observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
-               const state::State& state);
+  // Reads the groups and the bindings' bundles (on the pool), then gathers each target's
+  // observations.
+  void observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work, state::State& state);
   Result<apig::Group> read_group(apig::Client& client, const GroupKey& key);
   // Loads the PEM material of every binding with a planned write that was observed from the
   // bundle cache; a binding whose files changed since has its writes turned into retryable
@@ -336,18 +333,49 @@ Result<apig::Group> Pass::read_group(apig::Client& client, const GroupKey& key) 
 }
 
 void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
-                   const state::State& state) {
+                   state::State& state) {
   std::set<GroupKey> keys;
   for (const Work& item : work) {
     keys.emplace(item.target->instance_id, item.target->group_id);
   }
   const std::vector<GroupKey> ordered(keys.begin(), keys.end());
+  // Bundles whose files are unchanged come from the cache here (a stat each). The others are
+  // parsed on the workers after the group reads are handed out: the reads mostly wait on the
+  // network, and parsing (a first start, renewals, a fleet-wide sync) is CPU work that goes
+  // on meanwhile, on every core.
+  std::vector<std::size_t> to_parse;
+  for (std::size_t i = 0; i < loaded.size(); ++i) {
+    const settings::BindingSettings& binding = *loaded[i].binding;
+    std::optional<cert::BundleFacts> cached;
+    if (options_.bundles == BundleSource::CacheWhenUnchanged) {
+      cached = facts_if_unchanged(binding.name, {binding.cert, binding.key}, state.bundles);
+    }
+    if (cached) {
+      ObservedBundle observed;
+      observed.cached = std::move(*cached);
+      take_observation(loaded[i], std::move(observed));
+    } else {
+      to_parse.push_back(i);
+    }
+  }
   std::vector<std::optional<Result<apig::Group>>> results(ordered.size());
-  pool_.run(ordered.size(), [&](std::size_t i, apig::Client& client) {
-    results[i] = read_group(client, ordered[i]);
+  std::vector<BundleRead> reads(to_parse.size());
+  pool_.run(ordered.size() + to_parse.size(), [&](std::size_t i, apig::Client& client) {
+    if (i < ordered.size()) {
+      results[i] = read_group(client, ordered[i]);
+      return;
+    }
+    const settings::BindingSettings& binding = *loaded[to_parse[i - ordered.size()]].binding;
+    reads[i - ordered.size()] = read_bundle_from(binding.name, {binding.cert, binding.key},
+                                                 state.bundles, BundleSource::Files);
   });
   for (std::size_t i = 0; i < ordered.size(); ++i) {
     groups_.emplace(ordered[i], std::move(*results[i]));
+  }
+  for (std::size_t j = 0; j < to_parse.size(); ++j) {
+    LoadedBinding& binding = loaded[to_parse[j]];
+    remember_read(state.bundles, binding.binding->name, reads[j]);
+    take_observation(binding, std::move(reads[j].observed));
   }
 
   for (Work& item : work) {
@@ -1028,7 +1056,10 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
                                                binding.name) == options.bindings.end()) {
       continue;
     }
-    loaded.push_back(load_binding(binding, now, state, options.bundles));
+    LoadedBinding unread;  // read by the pass, on the workers (Pass::observe)
+    unread.binding = &binding;
+    unread.checked_at = now;
+    loaded.push_back(std::move(unread));
     for (const settings::TargetSettings& target : binding.targets) {
       Work item;
       item.binding = &binding;

@@ -7,6 +7,7 @@
 #   scripts/fuzz.sh 600 bundle       # only bundle_fuzz, for 10 minutes
 #   BUILD_DIR=/tmp/fz JOBS=1 scripts/fuzz.sh
 #   RUNS=10000000 scripts/fuzz.sh 3600 duration   # stop at 10 M executions or after an hour
+#   BUILD_TYPE=Debug scripts/fuzz.sh 3   # CI's smoke run: builds faster, runs slower
 #
 # The repository's corpus (tests/fuzz/corpus/NAME) is never written: each run copies it to
 # BUILD_DIR/fuzz-runs/NAME/corpus (adding the certificate and key seeds that
@@ -39,7 +40,7 @@ fi
 
 # The fuzz build needs nothing from the test suite (gtest, the simulator's server).
 CC=clang CXX=clang++ cmake -S "$root" -B "$build_dir" -G Ninja \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
     -DAPIG_CERTD_FUZZ=ON \
     -DAPIG_CERTD_BUILD_TESTS=OFF \
     -DAPIG_CERTD_WERROR=ON >/dev/null

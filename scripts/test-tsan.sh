@@ -8,9 +8,9 @@
 #
 #   scripts/test-tsan.sh                        # build in build-tsan/
 #   BUILD_DIR=/tmp/tsan JOBS=1 scripts/test-tsan.sh
-#   SIM_BINARY=build/tests/apig-sim/apig-sim scripts/test-tsan.sh
+#   TEST_SIM=build/tests/apig-sim/apig-sim scripts/test-tsan.sh
 #
-# SIM_BINARY: run the tests against that (uninstrumented) apig-sim instead of building one
+# TEST_SIM: run the tests against that (uninstrumented) apig-sim instead of building one
 # with TSan. The simulator is test equipment, checked under ASan and UBSan in CI; under TSan
 # it took about a quarter of the stage's CPU (CI passes the first stage's build).
 #
@@ -25,9 +25,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=$(realpath -m "${BUILD_DIR:-$root/build-tsan}")
 jobs=${JOBS:-$(nproc)}
 test_jobs=${TEST_JOBS:-$((2 * jobs))}
-sim_binary=${SIM_BINARY:+$(realpath "$SIM_BINARY")}
+sim_binary=${TEST_SIM:+$(realpath "$TEST_SIM")}
 if [[ -n "$sim_binary" && ! -x "$sim_binary" ]]; then
-    echo "test-tsan: SIM_BINARY '$SIM_BINARY' is not an executable" >&2
+    echo "test-tsan: TEST_SIM '$TEST_SIM' is not an executable" >&2
     exit 2
 fi
 

@@ -11,6 +11,8 @@
 #                                              # builds: process start-up dominates)
 #   JOBS=1 TEST_JOBS=2 scripts/test.sh       # build jobs (default: the cores), tests at once
 #                                            # (default: twice JOBS)
+#   TEST_SIM=build/tests/apig-sim/apig-sim BUILD_DIR=build-asan SANITIZE=address,undefined \
+#       scripts/test.sh                      # the tests against another build's apig-sim
 #
 # Exits non-zero when anything fails.
 set -euo pipefail
@@ -24,6 +26,8 @@ jobs=${JOBS:-$(nproc)}
 # backoff), not CPU: on 2 cores the integration and fault tests took 181 s at -j2 and 105 s
 # at -j4, using 1.1 cores on average.
 test_jobs=${TEST_JOBS:-$((2 * jobs))}
+# The apig-sim the tests start (default: the one this build makes).
+test_sim=${TEST_SIM:+$(realpath "$TEST_SIM")}
 
 "$root/scripts/install-deps.sh"
 
@@ -32,7 +36,8 @@ cmake -S "$root" -B "$build_dir" -G Ninja \
     -DAPIG_CERTD_SANITIZE="$sanitize" \
     -DAPIG_CERTD_WERROR=ON \
     -DCMAKE_UNITY_BUILD="${UNITY_BUILD:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 \
-    -DAPIG_CERTD_UNIT_TESTS_ONE_PROCESS="${UNIT_TESTS_ONE_PROCESS:-OFF}"
+    -DAPIG_CERTD_UNIT_TESTS_ONE_PROCESS="${UNIT_TESTS_ONE_PROCESS:-OFF}" \
+    -DAPIG_CERTD_TEST_SIM="$test_sim"
 cmake --build "$build_dir" -j "$jobs"
 
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

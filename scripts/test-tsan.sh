@@ -11,8 +11,9 @@
 #   TEST_SIM=build/tests/apig-sim/apig-sim scripts/test-tsan.sh
 #
 # TEST_SIM: run the tests against that (uninstrumented) apig-sim instead of building one
-# with TSan. The simulator is test equipment, checked under ASan and UBSan in CI; under TSan
-# it took about a quarter of the stage's CPU (CI passes the first stage's build).
+# with TSan. The simulator is test equipment (its upload validation has a fuzz target under
+# ASan and UBSan); under TSan it took about a quarter of the stage's CPU (CI passes the first
+# stage's build).
 #
 # Two tests are left out here; both run in scripts/test.sh and under ASan:
 #  * SoakTest (1,000 renewals): about 3 minutes under TSan, through the same code paths the

@@ -164,6 +164,14 @@ Error bad_field(const std::string& path, const std::string& problem) {
   return {ErrorCode::ParseError, path + ": " + problem};
 }
 
+// Fails with "expected an object, got TYPE" at `path` unless `value` is a JSON object.
+Result<void> expect_object(const json& value, const std::string& path) {
+  if (!value.is_object()) {
+    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  }
+  return {};
+}
+
 // Typed access to one JSON object, remembering its path for messages. Missing and null
 // fields leave the output untouched (the default); a present field of another type fails.
 class Reader {
@@ -335,8 +343,8 @@ Result<LastError> parse_last_error(const json& object, const std::string& path) 
 }
 
 Result<CreatedCertificate> parse_created(const json& value, const std::string& path) {
-  if (!value.is_object()) {
-    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  if (Result<void> object = expect_object(value, path); !object) {
+    return fail(std::move(object.error()));
   }
   const Reader reader(value, path);
   CreatedCertificate certificate;
@@ -354,8 +362,8 @@ Result<CreatedCertificate> parse_created(const json& value, const std::string& p
 }
 
 Result<TargetState> parse_target(const json& value, const std::string& path) {
-  if (!value.is_object()) {
-    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  if (Result<void> object = expect_object(value, path); !object) {
+    return fail(std::move(object.error()));
   }
   const Reader reader(value, path);
   TargetState target;
@@ -418,8 +426,8 @@ Result<TargetState> parse_target(const json& value, const std::string& path) {
 }
 
 Result<sys::FileIdentity> parse_identity(const json& value, const std::string& path) {
-  if (!value.is_object()) {
-    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  if (Result<void> object = expect_object(value, path); !object) {
+    return fail(std::move(object.error()));
   }
   const Reader reader(value, path);
   sys::FileIdentity identity;
@@ -445,8 +453,8 @@ Result<cert::KeyType> parse_key_type(const std::string& text, const std::string&
 }
 
 Result<cert::ChainLink> parse_chain_link(const json& value, const std::string& path) {
-  if (!value.is_object()) {
-    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  if (Result<void> object = expect_object(value, path); !object) {
+    return fail(std::move(object.error()));
   }
   const Reader reader(value, path);
   cert::ChainLink link;
@@ -462,8 +470,8 @@ Result<cert::ChainLink> parse_chain_link(const json& value, const std::string& p
 }
 
 Result<cert::Problem> parse_problem(const json& value, const std::string& path) {
-  if (!value.is_object()) {
-    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  if (Result<void> object = expect_object(value, path); !object) {
+    return fail(std::move(object.error()));
   }
   const Reader reader(value, path);
   cert::Problem problem;
@@ -504,8 +512,8 @@ Result<void> parse_array(const Reader& reader, const char* key, std::vector<T>& 
 }
 
 Result<cert::BundleFacts> parse_facts(const json& value, const std::string& path) {
-  if (!value.is_object()) {
-    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  if (Result<void> object = expect_object(value, path); !object) {
+    return fail(std::move(object.error()));
   }
   const Reader reader(value, path);
   cert::BundleFacts facts;
@@ -549,8 +557,8 @@ Result<cert::BundleFacts> parse_facts(const json& value, const std::string& path
 // One bundle cache entry; every part is required (a partial entry would vouch for less than
 // it seems to).
 Result<BundleCacheEntry> parse_bundle_entry(const json& value, const std::string& path) {
-  if (!value.is_object()) {
-    return fail(bad_field(path, std::string("expected an object, got ") + value.type_name()));
+  if (Result<void> object = expect_object(value, path); !object) {
+    return fail(std::move(object.error()));
   }
   const Reader reader(value, path);
   BundleCacheEntry entry;

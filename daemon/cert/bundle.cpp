@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/cert/key_decoding.h"
 #include "daemon/cert/openssl_error.h"
 #include "daemon/cert/openssl_ptr.h"
 #include "daemon/core/in_quotes.h"
@@ -291,7 +292,60 @@ Result<std::vector<X509Ptr>> parse_certificates(std::string_view text, const Bun
   return certificates;
 }
 
-Result<EvpPkeyPtr> parse_private_key(std::string_view text, const BundlePaths& paths) {
+// Reads a memory BIO's whole content into `out`, sized exactly first.
+bool drain_bio(BIO* bio, std::string& out) {
+  const std::size_t pending = BIO_ctrl_pending(bio);
+  out.assign(pending, '\0');
+  if (pending == 0) {
+    return true;
+  }
+  if (pending > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    return false;
+  }
+  return BIO_read(bio, out.data(), static_cast<int>(pending)) == static_cast<int>(pending);
+}
+
+// A private key as parse_private_key() found it.
+struct PrivateKey {
+  EvpPkeyPtr key;
+  // The key file's block was an unencrypted PKCS#8 PrivateKeyInfo, version 0, without
+  // attributes or trailing bytes: already the form to_pkcs8_pem() writes, so `pkcs8_pem`
+  // holds the block's own DER as PEM and no encoder is built (about 0.9 M instructions).
+  bool pkcs8_as_is = false;
+  Secret pkcs8_pem;
+};
+
+// Whether `der` starts as a version-0 (RFC 5208) PrivateKeyInfo: a SEQUENCE whose first
+// element is INTEGER 0. Version 1 (RFC 5958's OneAsymmetricKey) is re-encoded instead.
+bool is_pkcs8_v1(const unsigned char* der, std::size_t length) {
+  if (length < 2 || der[0] != 0x30) {
+    return false;
+  }
+  std::size_t header = 2;
+  if ((der[1] & 0x80U) != 0) {
+    header += der[1] & 0x7fU;
+  }
+  return length >= header + 3 && der[header] == 0x02 && der[header + 1] == 0x01 &&
+         der[header + 2] == 0x00;
+}
+
+// "-----BEGIN PRIVATE KEY-----" around `der`, in a secure-memory BIO (cleansed when freed).
+Result<Secret> pem_of_pkcs8(const unsigned char* der, std::size_t length) {
+  const BioPtr bio(BIO_new(BIO_s_secmem()));
+  if (!bio || length > static_cast<std::size_t>(std::numeric_limits<long>::max()) ||
+      PEM_write_bio(bio.get(), "PRIVATE KEY", "", der, static_cast<long>(length)) <= 0) {
+    return fail(openssl_error(ErrorCode::Internal, "writing the PKCS#8 private key as PEM"));
+  }
+  std::string pem;
+  if (!drain_bio(bio.get(), pem)) {
+    Secret wipe_me(std::move(pem));
+    return fail(openssl_error(ErrorCode::Internal, "reading the PKCS#8 private key"));
+  }
+  return Secret(std::move(pem));
+}
+
+Result<PrivateKey> parse_private_key(std::string_view text, const BundlePaths& paths,
+                                     KeyDecoders& decoders) {
   const std::string what = key_file(paths);
   auto blocks = read_pem_blocks(text, what);
   if (!blocks) {
@@ -336,36 +390,60 @@ Result<EvpPkeyPtr> parse_private_key(std::string_view text, const BundlePaths& p
   }
 
   clear_openssl_errors();
-  const unsigned char* cursor = der_data(key_block->der);
-  EvpPkeyPtr key;
+  const unsigned char* der = der_data(key_block->der);
+  const auto length = static_cast<std::size_t>(der_length(key_block->der));
+  PrivateKey parsed;
   if (key_block->name == "PRIVATE KEY") {
-    const Pkcs8InfoPtr info(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &cursor, der_length(key_block->der)));
+    const unsigned char* info_end = der;
+    const Pkcs8InfoPtr info(
+        d2i_PKCS8_PRIV_KEY_INFO(nullptr, &info_end, der_length(key_block->der)));
     if (info) {
-      key.reset(EVP_PKCS82PKEY(info.get()));
+      // The decoder for the key's algorithm, as EVP_PKCS82PKEY() builds it (a context of
+      // `decoders`); EVP_PKCS82PKEY() itself when that fails, for its fallbacks and reasons.
+      const ASN1_OBJECT* algorithm = nullptr;
+      std::array<char, 80> key_type{};
+      if (PKCS8_pkey_get0(&algorithm, nullptr, nullptr, nullptr, info.get()) == 1) {
+        const int written =
+            OBJ_obj2txt(key_type.data(), static_cast<int>(key_type.size()), algorithm, 0);
+        if (written > 0 && static_cast<std::size_t>(written) < key_type.size()) {
+          parsed.key =
+              decode_private_key(decoders, "PrivateKeyInfo", key_type.data(), der, length).key;
+        }
+      }
+      if (!parsed.key) {
+        clear_openssl_errors();
+        parsed.key.reset(EVP_PKCS82PKEY(info.get()));
+      }
+      const STACK_OF(X509_ATTRIBUTE)* attributes = PKCS8_pkey_get0_attrs(info.get());
+      parsed.pkcs8_as_is = parsed.key && info_end == der + length && is_pkcs8_v1(der, length) &&
+                           (attributes == nullptr || sk_X509_ATTRIBUTE_num(attributes) == 0);
     }
   } else {
-    const int type = key_block->name == "RSA PRIVATE KEY" ? EVP_PKEY_RSA : EVP_PKEY_EC;
-    key.reset(d2i_PrivateKey(type, nullptr, &cursor, der_length(key_block->der)));
+    // PKCS#1 ("RSA PRIVATE KEY") or SEC1 ("EC PRIVATE KEY"): the type-specific decoder of a
+    // context, then d2i_PrivateKey() (which accepts any structure) when that fails.
+    const bool rsa = key_block->name == "RSA PRIVATE KEY";
+    parsed.key = decode_private_key(decoders, "type-specific", rsa ? "RSA" : "EC", der, length).key;
+    if (!parsed.key) {
+      clear_openssl_errors();
+      const unsigned char* cursor = der;
+      parsed.key.reset(d2i_PrivateKey(rsa ? EVP_PKEY_RSA : EVP_PKEY_EC, nullptr, &cursor,
+                                      der_length(key_block->der)));
+    }
   }
-  if (!key) {
+  if (!parsed.key) {
     return fail(parse_error_with_reasons(
         what + ": the '" + key_block->name + "' block is not a valid private key",
         "; replace the file with the one your ACME client wrote (APIG.2106)"));
   }
-  return key;
-}
-
-// Reads a memory BIO's whole content into `out`, sized exactly first.
-bool drain_bio(BIO* bio, std::string& out) {
-  const std::size_t pending = BIO_ctrl_pending(bio);
-  out.assign(pending, '\0');
-  if (pending == 0) {
-    return true;
+  clear_openssl_errors();
+  if (parsed.pkcs8_as_is) {
+    auto pem = pem_of_pkcs8(der, length);
+    if (!pem) {
+      return fail(std::move(pem.error()));
+    }
+    parsed.pkcs8_pem = std::move(*pem);
   }
-  if (pending > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-    return false;
-  }
-  return BIO_read(bio, out.data(), static_cast<int>(pending)) == static_cast<int>(pending);
+  return parsed;
 }
 
 Result<Secret> to_pkcs8_pem(EVP_PKEY* key) {
@@ -597,6 +675,11 @@ std::string_view to_string(Severity severity) {
 }
 
 Result<Bundle> Bundle::load(const BundlePaths& paths) {
+  KeyDecoders decoders;
+  return load(paths, decoders);
+}
+
+Result<Bundle> Bundle::load(const BundlePaths& paths, KeyDecoders& decoders) {
   auto cert_file = read_whole_file(paths.cert, "certificate file");
   if (!cert_file) {
     return fail(std::move(cert_file.error()));
@@ -605,7 +688,7 @@ Result<Bundle> Bundle::load(const BundlePaths& paths) {
   if (!key_file_content) {
     return fail(std::move(key_file_content.error()));
   }
-  auto bundle = parse(cert_file->bytes.view(), key_file_content->bytes.view(), paths);
+  auto bundle = parse(cert_file->bytes.view(), key_file_content->bytes.view(), paths, decoders);
   if (!bundle) {
     return fail(std::move(bundle.error()));
   }
@@ -620,11 +703,17 @@ Result<Bundle> Bundle::load(const BundlePaths& paths) {
 
 Result<Bundle> Bundle::parse(std::string_view certificate_text, std::string_view key_text,
                              const BundlePaths& paths) {
+  KeyDecoders decoders;
+  return parse(certificate_text, key_text, paths, decoders);
+}
+
+Result<Bundle> Bundle::parse(std::string_view certificate_text, std::string_view key_text,
+                             const BundlePaths& paths, KeyDecoders& decoders) {
   auto certificates = parse_certificates(certificate_text, paths);
   if (!certificates) {
     return fail(std::move(certificates.error()));
   }
-  auto key = parse_private_key(key_text, paths);
+  auto key = parse_private_key(key_text, paths, decoders);
   if (!key) {
     return fail(std::move(key.error()));
   }
@@ -637,7 +726,7 @@ Result<Bundle> Bundle::parse(std::string_view certificate_text, std::string_view
   std::vector<std::size_t> positions;
   std::size_t leaf_index = 0;
   for (std::size_t index = 0; index < certificates->size(); ++index) {
-    if (EVP_PKEY_eq(X509_get0_pubkey((*certificates)[index].get()), key->get()) == 1) {
+    if (EVP_PKEY_eq(X509_get0_pubkey((*certificates)[index].get()), key->key.get()) == 1) {
       bundle.facts_.key_matches_leaf = true;
       leaf_index = index;
       break;
@@ -696,16 +785,24 @@ Result<Bundle> Bundle::parse(std::string_view certificate_text, std::string_view
     return fail(openssl_error(ErrorCode::Internal, "reading the certificate PEM"));
   }
 
-  auto pkcs8 = to_pkcs8_pem(key->get());
-  if (!pkcs8) {
-    return fail(std::move(pkcs8.error()));
+  if (key->pkcs8_as_is) {
+    bundle.private_key_pem_ = std::move(key->pkcs8_pem);
+  } else {
+    auto pkcs8 = to_pkcs8_pem(key->key.get());
+    if (!pkcs8) {
+      return fail(std::move(pkcs8.error()));
+    }
+    bundle.private_key_pem_ = std::move(*pkcs8);
   }
-  bundle.private_key_pem_ = std::move(*pkcs8);
   return bundle;
 }
 
 Result<Bundle> load_bundle(const BundlePaths& paths) {
   return Bundle::load(paths);
+}
+
+Result<Bundle> load_bundle(const BundlePaths& paths, KeyDecoders& decoders) {
+  return Bundle::load(paths, decoders);
 }
 
 Result<Bundle> parse_bundle(std::string_view certificate_text, std::string_view key_text,

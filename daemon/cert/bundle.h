@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "daemon/cert/bundle_facts.h"
+#include "daemon/cert/key_decoders.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/result.h"
 #include "daemon/core/secret.h"
@@ -28,11 +29,14 @@ inline constexpr std::size_t kMaxChainCertificates = 10;
 
 class Bundle {
  public:
-  // Same as load_bundle(paths).
+  // Same as load_bundle(paths) and load_bundle(paths, decoders).
   static Result<Bundle> load(const BundlePaths& paths);
+  static Result<Bundle> load(const BundlePaths& paths, KeyDecoders& decoders);
   // Same as parse_bundle(certificate_text, key_text, paths).
   static Result<Bundle> parse(std::string_view certificate_text, std::string_view key_text,
                               const BundlePaths& paths);
+  static Result<Bundle> parse(std::string_view certificate_text, std::string_view key_text,
+                              const BundlePaths& paths, KeyDecoders& decoders);
 
   Bundle(const Bundle&) = delete;
   Bundle& operator=(const Bundle&) = delete;
@@ -89,6 +93,10 @@ class Bundle {
 // The checks (key match, validity, SANs, chain order, key type) are check_bundle()'s job: a
 // bundle that loads may still fail them.
 Result<Bundle> load_bundle(const BundlePaths& paths);
+
+// As load_bundle(paths), decoding the private key with a context of `decoders`
+// (key_decoders.h) instead of building one: for callers that load many bundles, such as a pass.
+Result<Bundle> load_bundle(const BundlePaths& paths, KeyDecoders& decoders);
 
 // As load_bundle(), from the two files' contents already in memory (the fuzz target's entry
 // point): the same ParseError and InvalidArgument results, but nothing is read, so the

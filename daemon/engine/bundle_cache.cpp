@@ -60,7 +60,8 @@ std::optional<cert::BundleFacts> facts_if_unchanged(
 
 BundleRead read_bundle_from(const std::string& binding, const cert::BundlePaths& paths,
                             const std::map<std::string, state::BundleCacheEntry>& cache,
-                            BundleSource source, Duration racy_window) {
+                            BundleSource source, cert::KeyDecoders& decoders,
+                            Duration racy_window) {
   // A file that cannot be observed is left to load_bundle() to report.
   const Result<sys::ObservedFile> cert_file = sys::observe_file(paths.cert);
   const Result<sys::ObservedFile> key_file = sys::observe_file(paths.key);
@@ -76,7 +77,7 @@ BundleRead read_bundle_from(const std::string& binding, const cert::BundlePaths&
     }
   }
   read.loaded = true;
-  Result<cert::Bundle> bundle = cert::load_bundle(paths);
+  Result<cert::Bundle> bundle = cert::load_bundle(paths, decoders);
   if (bundle && cert_file && key_file) {
     read.entry = cache_entry_for(*cert_file, *key_file, bundle->facts(), racy_window);
   }
@@ -102,8 +103,8 @@ void remember_read(std::map<std::string, state::BundleCacheEntry>& cache,
 
 ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
                            std::map<std::string, state::BundleCacheEntry>& cache,
-                           BundleSource source, Duration racy_window) {
-  BundleRead read = read_bundle_from(binding, paths, cache, source, racy_window);
+                           BundleSource source, cert::KeyDecoders& decoders, Duration racy_window) {
+  BundleRead read = read_bundle_from(binding, paths, cache, source, decoders, racy_window);
   remember_read(cache, binding, read);
   return std::move(read.observed);
 }

@@ -75,14 +75,15 @@ struct BundleRead {
 };
 
 // Observes both files of binding `binding` and, per `source`, takes the facts from `cache` or
-// loads the files (cert::load_bundle(); its error text in `error` when that fails). A load
-// replaces the binding's entry with a new one, or with none when the files were racy, failed
-// to load, or could not be observed. Does not change `cache`, so the bindings of a pass can be
-// read on several threads at once; remember_read() applies the change. `racy_window` is for
-// tests, whose files are always new.
+// loads the files (cert::load_bundle() with `decoders`; its error text in `error` when that
+// fails). A load replaces the binding's entry with a new one, or with none when the files
+// were racy, failed to load, or could not be observed. Does not change `cache`, so the bindings of
+// a pass can be read on several threads at once; remember_read() applies the change. `racy_window`
+// is for tests, whose files are always new.
 BundleRead read_bundle_from(const std::string& binding, const cert::BundlePaths& paths,
                             const std::map<std::string, state::BundleCacheEntry>& cache,
-                            BundleSource source, Duration racy_window = sys::kRacyWindow);
+                            BundleSource source, cert::KeyDecoders& decoders,
+                            Duration racy_window = sys::kRacyWindow);
 
 // Applies what read_bundle_from() found to `cache` (moves the new entry out of `read`).
 void remember_read(std::map<std::string, state::BundleCacheEntry>& cache,
@@ -91,7 +92,8 @@ void remember_read(std::map<std::string, state::BundleCacheEntry>& cache,
 // read_bundle_from(), then remember_read().
 ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
                            std::map<std::string, state::BundleCacheEntry>& cache,
-                           BundleSource source, Duration racy_window = sys::kRacyWindow);
+                           BundleSource source, cert::KeyDecoders& decoders,
+                           Duration racy_window = sys::kRacyWindow);
 
 // Forgets the entries of bindings that are not in `bindings`, so the state does not grow with
 // bindings long removed from the config.

@@ -143,10 +143,11 @@ void take_observation(LoadedBinding& loaded, ObservedBundle observed) {
 
 // Loads the PEM material of a binding observed from the cache, for a write. nullopt when the
 // files still say what the observation said; otherwise why they cannot be written now.
-std::optional<std::string> load_for_write(LoadedBinding& loaded, state::State& state) {
+std::optional<std::string> load_for_write(LoadedBinding& loaded, state::State& state,
+                                          cert::KeyDecoders& decoders) {
   const settings::BindingSettings& binding = *loaded.binding;
-  ObservedBundle fresh =
-      read_bundle(binding.name, {binding.cert, binding.key}, state.bundles, BundleSource::Files);
+  ObservedBundle fresh = read_bundle(binding.name, {binding.cert, binding.key}, state.bundles,
+                                     BundleSource::Files, decoders);
   const std::string files = "the certificate files of binding '" + binding.name + "'";
   const std::string next = "; not written in this pass (the next pass reads them again)";
   if (!fresh.bundle) {
@@ -224,10 +225,11 @@ std::string ssl_id_of(const apig::UrlDomain& domain, std::string_view name) {
 class Pass {
  public:
   Pass(const settings::Settings& config, const Clock& clock, WorkerPool& pool,
-       std::mt19937_64& random, const ReconcileOptions& options)
+       cert::KeyDecoders& key_decoders, std::mt19937_64& random, const ReconcileOptions& options)
       : config_(config),
         clock_(clock),
         pool_(pool),
+        key_decoders_(key_decoders),
         random_(random),
         options_(options),
         deadline_(clock.monotonic_now() + options.retry_deadline.value_or(config.poll.timeout)) {}
@@ -289,6 +291,7 @@ class Pass {
   const settings::Settings& config_;
   const Clock& clock_;
   WorkerPool& pool_;
+  cert::KeyDecoders& key_decoders_;
   std::mt19937_64& random_;
   std::mutex random_mutex_;
   const ReconcileOptions& options_;
@@ -367,7 +370,7 @@ void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
     }
     const settings::BindingSettings& binding = *loaded[to_parse[i - ordered.size()]].binding;
     reads[i - ordered.size()] = read_bundle_from(binding.name, {binding.cert, binding.key},
-                                                 state.bundles, BundleSource::Files);
+                                                 state.bundles, BundleSource::Files, key_decoders_);
   });
   for (std::size_t i = 0; i < ordered.size(); ++i) {
     groups_.emplace(ordered[i], std::move(*results[i]));
@@ -610,7 +613,7 @@ void Pass::load_for_writes(std::vector<LoadedBinding>& loaded, std::vector<Work>
     }
     LoadedBinding& binding = loaded[item.loaded];
     if (!binding.observed.bundle && !binding.changed_during_pass) {
-      binding.changed_during_pass = load_for_write(binding, state);
+      binding.changed_during_pass = load_for_write(binding, state, key_decoders_);
       ++loads_for_writes_;
     }
     if (binding.changed_during_pass) {
@@ -1088,7 +1091,7 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
     clients.push_back(std::move(*client));
   }
   WorkerPool pool(std::move(clients));
-  Pass pass(config_, clock_, pool, random_, options);
+  Pass pass(config_, clock_, pool, key_decoders_, random_, options);
   ReconcileReport report = pass.run(loaded, work, state);
   if (options.bindings.empty()) {
     prune_bundle_cache(state.bundles, config_.bindings);

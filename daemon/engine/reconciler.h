@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "daemon/apig/client.h"
+#include "daemon/cert/key_decoders.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/stop_signal.h"
 #include "daemon/engine/bundle_cache.h"
@@ -88,6 +89,8 @@ class Reconciler {
   const Clock& clock_;
   std::mt19937_64 random_;
   std::vector<apig::ClientHandle> idle_clients_;
+  // Like the clients, kept across passes: the private-key decoders the workers parse with.
+  cert::KeyDecoders key_decoders_;
 };
 
 }  // namespace apig_certd::engine

@@ -4,6 +4,10 @@
 // Input: the certificate file's text, a NUL byte, then the key file's text (PEM never holds
 // a NUL, so the split is unambiguous). Whatever loads is then judged as `apig-certd check`
 // judges it: the bundle checks at a fixed time, the domain check, and the APIG name.
+//
+// The key is decoded with one KeyDecoders for the whole run, as a daemon pass decodes every
+// bundle's key with the Reconciler's: each input meets decoder contexts that have already
+// decoded (or failed on) the inputs before it.
 
 #include <chrono>
 #include <cstdint>
@@ -19,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto [certificate_text, key_text] =
       apig_certd::fuzz::split_once(apig_certd::fuzz::as_text(data, size), '\0');
   const cert::BundlePaths paths{"/fuzz/fullchain.pem", "/fuzz/privkey.pem"};
-  const auto bundle = cert::parse_bundle(certificate_text, key_text, paths);
+  static cert::KeyDecoders decoders;
+  const auto bundle = cert::Bundle::parse(certificate_text, key_text, paths, decoders);
   if (!bundle) {
     return 0;
   }

@@ -153,11 +153,12 @@ class BundleCacheTest : public ::testing::Test {
   // Reads with the racy window off (the files are seconds old at most).
   ObservedBundle read(const cert::BundlePaths& paths,
                       BundleSource source = BundleSource::CacheWhenUnchanged) {
-    return read_bundle("site", paths, cache_, source, Duration::zero());
+    return read_bundle("site", paths, cache_, source, decoders_, Duration::zero());
   }
 
   TempDir temp_dir_;
   Cache cache_;
+  cert::KeyDecoders decoders_;
   const TestChain first_ = make_chain({.sans = {"www.example.com"}});
   const TestChain second_ = make_chain({.sans = {"www.example.com", "api.example.com"}});
 };
@@ -276,8 +277,8 @@ TEST_F(BundleCacheTest, RacyFilesAreParsedEveryTime) {
       testing::write_lineage(temp_dir_, "site", first_.fullchain(), first_.key.pem());
   // The real window: the files were written just now.
   for (int pass = 0; pass < 2; ++pass) {
-    const ObservedBundle observed_bundle =
-        read_bundle("site", {lineage.cert, lineage.key}, cache_, BundleSource::CacheWhenUnchanged);
+    const ObservedBundle observed_bundle = read_bundle("site", {lineage.cert, lineage.key}, cache_,
+                                                       BundleSource::CacheWhenUnchanged, decoders_);
     EXPECT_TRUE(observed_bundle.bundle) << "pass " << pass;
     EXPECT_FALSE(cache_.contains("site")) << "pass " << pass;
   }

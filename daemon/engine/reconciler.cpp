@@ -51,6 +51,7 @@
 #include "daemon/cert/certificate_name.h"
 #include "daemon/cert/checks.h"
 #include "daemon/core/time_format.h"
+#include "daemon/engine/background_tasks.h"
 #include "daemon/engine/backoff.h"
 #include "daemon/engine/bundle_cache.h"
 #include "daemon/engine/cleanup.h"
@@ -343,9 +344,8 @@ void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
   }
   const std::vector<GroupKey> ordered(keys.begin(), keys.end());
   // Bundles whose files are unchanged come from the cache here (a stat each). The others are
-  // parsed on the workers after the group reads are handed out: the reads mostly wait on the
-  // network, and parsing (a first start, renewals, a fleet-wide sync) is CPU work that goes
-  // on meanwhile, on every core.
+  // parsed (CPU work: a first start, renewals, a fleet-wide sync) on one thread per core,
+  // started before the group reads (network waits, on the pool) so that both go on at once.
   std::vector<std::size_t> to_parse;
   for (std::size_t i = 0; i < loaded.size(); ++i) {
     const settings::BindingSettings& binding = *loaded[i].binding;
@@ -361,17 +361,19 @@ void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
       to_parse.push_back(i);
     }
   }
-  std::vector<std::optional<Result<apig::Group>>> results(ordered.size());
   std::vector<BundleRead> reads(to_parse.size());
-  pool_.run(ordered.size() + to_parse.size(), [&](std::size_t i, apig::Client& client) {
-    if (i < ordered.size()) {
+  std::vector<std::optional<Result<apig::Group>>> results(ordered.size());
+  {
+    // Only reads state.bundles, which nothing changes until remember_read() below.
+    BackgroundTasks parsing(to_parse.size(), core_count(), [&](std::size_t j) {
+      const settings::BindingSettings& binding = *loaded[to_parse[j]].binding;
+      reads[j] = read_bundle_from(binding.name, {binding.cert, binding.key}, state.bundles,
+                                  BundleSource::Files, key_decoders_);
+    });
+    pool_.run(ordered.size(), [&](std::size_t i, apig::Client& client) {
       results[i] = read_group(client, ordered[i]);
-      return;
-    }
-    const settings::BindingSettings& binding = *loaded[to_parse[i - ordered.size()]].binding;
-    reads[i - ordered.size()] = read_bundle_from(binding.name, {binding.cert, binding.key},
-                                                 state.bundles, BundleSource::Files, key_decoders_);
-  });
+    });
+  }
   for (std::size_t i = 0; i < ordered.size(); ++i) {
     groups_.emplace(ordered[i], std::move(*results[i]));
   }

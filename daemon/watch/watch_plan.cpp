@@ -31,10 +31,11 @@ namespace fs = std::filesystem;
 
 // The state of one walk.
 struct Walk {
-  fs::path resolved;               // Free of symlinks, and existing.
-  std::deque<fs::path> remaining;  // Components still to resolve.
-  int hops = 0;                    // Symlinks followed so far.
-  std::set<fs::path> directories;  // The answer so far.
+  std::map<fs::path, PathWalker::Entry>* entries = nullptr;  // the walker's answers so far
+  fs::path resolved;                                         // Free of symlinks, and existing.
+  std::deque<fs::path> remaining;                            // Components still to resolve.
+  int hops = 0;                                              // Symlinks followed so far.
+  std::set<fs::path> directories;                            // The answer so far.
 };
 
 // What the walk does after a step.
@@ -55,18 +56,36 @@ void prepend_components(const fs::path& path, std::deque<fs::path>& remaining) {
   remaining.insert(remaining.begin(), components.begin(), components.end());
 }
 
+// lstat(2) of `path`, once per walker.
+PathWalker::Entry& examine(const fs::path& path, Walk& walk) {
+  const auto [entry, added] = walk.entries->try_emplace(path);
+  if (added) {
+    std::error_code error;
+    entry->second.status = fs::symlink_status(path, error);
+    entry->second.examined = !error;
+  }
+  return entry->second;
+}
+
 // `link` is a symlink in walk.resolved: record that directory, then continue with the target.
-Next follow_link(const fs::path& link, Walk& walk) {
+Next follow_link(const fs::path& link, PathWalker::Entry& entry, Walk& walk) {
   if (walk.hops == kMaxSymlinkHops) {
     return Next::Stop;  // A loop, or a chain too long for the kernel to follow.
   }
   ++walk.hops;
   walk.directories.insert(walk.resolved);
-  std::error_code error;
-  const fs::path target = fs::read_symlink(link, error);
-  if (error) {
-    return Next::WatchHere;
+  if (!entry.target_read) {
+    std::error_code error;
+    entry.target = fs::read_symlink(link, error);
+    if (error) {
+      entry.target.clear();
+    }
+    entry.target_read = true;
   }
+  if (entry.target.empty()) {
+    return Next::WatchHere;  // Unreadable (an empty target is invalid, EINVAL or ENOENT).
+  }
+  const fs::path target = entry.target;
   if (target.is_absolute()) {
     walk.resolved = target.root_path();
   }
@@ -86,13 +105,13 @@ Next step(Walk& walk) {
     return Next::Continue;
   }
   const fs::path candidate = walk.resolved / component;
-  std::error_code error;
-  const fs::file_status status = fs::symlink_status(candidate, error);
-  if (error || !fs::exists(status)) {
+  PathWalker::Entry& entry = examine(candidate, walk);
+  const fs::file_status status = entry.status;
+  if (!entry.examined || !fs::exists(status)) {
     return Next::WatchHere;  // Missing or unreadable.
   }
   if (fs::is_symlink(status)) {
-    return follow_link(candidate, walk);
+    return follow_link(candidate, entry, walk);
   }
   if (!walk.remaining.empty() && !fs::is_directory(status)) {
     return Next::WatchHere;  // A file used as a directory: the path cannot exist.
@@ -104,12 +123,18 @@ Next step(Walk& walk) {
 }  // namespace
 
 std::set<fs::path> directories_for(const fs::path& file) {
+  PathWalker walker;
+  return walker.directories_for(file);
+}
+
+std::set<fs::path> PathWalker::directories_for(const fs::path& file) {
   std::error_code error;
   const fs::path absolute = fs::absolute(file, error).lexically_normal();
   if (error || !absolute.is_absolute()) {
     return {};
   }
   Walk walk;
+  walk.entries = &entries_;
   walk.resolved = absolute.root_path();
   prepend_components(absolute, walk.remaining);
   while (!walk.remaining.empty()) {

@@ -3,7 +3,9 @@
 // Which directories to watch so that every change to a file is noticed, whatever chain of
 // symbolic links leads to it (certbot's live/ -> archive/, Kubernetes' ..data swap).
 
+#include <cstddef>
 #include <filesystem>
+#include <map>
 #include <set>
 
 namespace apig_certd::watch {
@@ -24,5 +26,28 @@ inline constexpr int kMaxSymlinkHops = 40;
 // directories of the links seen. The result is empty only when the current directory is
 // unknown and `file` is relative.
 std::set<std::filesystem::path> directories_for(const std::filesystem::path& file);
+
+// directories_for() over many files at once, as a watch plan needs: each lstat(2) and
+// readlink(2) answer is kept for the walker's lifetime, so the components the files share
+// (their common parent directories) are examined once, not once per file. With 1,000
+// bindings under one live/ directory that is about 3,000 lstat calls instead of 12,000. A
+// walker is a snapshot: make one per plan, not one for the life of the process.
+class PathWalker {
+ public:
+  std::set<std::filesystem::path> directories_for(const std::filesystem::path& file);
+
+  // How many paths were examined (each with one lstat, and symlinks with one readlink).
+  std::size_t examined() const { return entries_.size(); }
+
+  struct Entry {
+    std::filesystem::file_status status;
+    bool examined = false;         // lstat succeeded
+    std::filesystem::path target;  // readlink's answer, for symlinks
+    bool target_read = false;
+  };
+
+ private:
+  std::map<std::filesystem::path, Entry> entries_;
+};
 
 }  // namespace apig_certd::watch

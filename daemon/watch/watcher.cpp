@@ -95,9 +95,10 @@ std::vector<InotifyEvent> read_events(int fd, std::vector<std::string>& warnings
 std::map<fs::path, std::set<std::string>> plan(
     const std::map<std::string, std::vector<fs::path>>& files) {
   std::map<fs::path, std::set<std::string>> planned;
+  PathWalker walker;
   for (const auto& [binding, binding_files] : files) {
     for (const fs::path& file : binding_files) {
-      for (const fs::path& directory : directories_for(file)) {
+      for (const fs::path& directory : walker.directories_for(file)) {
         planned[directory].insert(binding);
       }
     }

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -130,6 +131,40 @@ TEST_F(WatchPlanTest, ChainLongerThanTheKernelFollowsIsCut) {
   EXPECT_EQ(directories.size(), static_cast<std::size_t>(kMaxSymlinkHops));
   EXPECT_FALSE(directories.contains(root() / "d50"));
   EXPECT_EQ(directories_for(root() / "d10/cert.pem").size(), 41U);  // 40 links and the file.
+}
+
+TEST_F(WatchPlanTest, AWalkerGivesEachFileTheAnswerOfItsOwnWalkAndExaminesSharedPartsOnce) {
+  // Two certbot lineages, a Kubernetes-style directory link, a missing file and a loop.
+  for (const std::string name : {"a", "b"}) {
+    temp_dir().write("archive/" + name + "/fullchain1.pem", "pem");
+    temp_dir().write("archive/" + name + "/privkey1.pem", "pem");
+    symlink("../../archive/" + name + "/fullchain1.pem", "live/" + name + "/fullchain.pem");
+    symlink("../../archive/" + name + "/privkey1.pem", "live/" + name + "/privkey.pem");
+  }
+  temp_dir().write("secret/..2026_11_28/tls.crt", "pem");
+  symlink("..2026_11_28", "secret/..data");
+  symlink("..data/tls.crt", "secret/tls.crt");
+  symlink("loop2", "loops/loop1");
+  symlink("loop1", "loops/loop2");
+  const std::vector<fs::path> files{
+      root() / "live/a/fullchain.pem", root() / "live/a/privkey.pem",
+      root() / "live/b/fullchain.pem", root() / "live/b/privkey.pem",
+      root() / "secret/tls.crt",       root() / "live/c/fullchain.pem",
+      root() / "loops/loop1"};
+  PathWalker walker;
+  for (const fs::path& file : files) {
+    EXPECT_EQ(walker.directories_for(file), directories_for(file)) << file;
+  }
+  const std::size_t examined = walker.examined();
+  // Walking the same files again examines nothing new.
+  for (const fs::path& file : files) {
+    EXPECT_EQ(walker.directories_for(file), directories_for(file)) << file;
+  }
+  EXPECT_EQ(walker.examined(), examined);
+  // Each path once: far fewer than the components of all the walks together.
+  PathWalker single;
+  (void)single.directories_for(files.front());
+  EXPECT_LT(walker.examined(), single.examined() * files.size());
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "daemon/core/time_format.h"
 
 namespace apig_certd::state::state_test {
@@ -137,6 +139,29 @@ TEST(StateJson, WritesPrettyJsonInTheOrderOfTheModel) {
   EXPECT_NE(text.find("\"bound_at\": \"2026-11-01T08:30:05Z\""), std::string::npos);
   EXPECT_NE(text.find("\"cname_status\": 3"), std::string::npos);
   EXPECT_TRUE(text.ends_with("}\n"));
+}
+
+TEST(StateJson, IsFormattedExactlyAsNlohmannPrettyPrintsIt) {
+  State state;
+  const TargetState full = full_target();
+  state.targets[key_of(full)] = full;
+  TargetState odd = full_target();
+  odd.binding = "odd \"name\" caf\xc3\xa9 \xff";
+  odd.last_error = LastError{"x", "line\nbreak\ttab \x01", SystemTime{}};
+  state.targets[key_of(odd)] = odd;
+  BundleCacheEntry entry;
+  entry.cert_file = {1, 2, 3, -4, 5};
+  entry.facts.sans = {"a.example.com", "*.example.com"};
+  entry.facts.chain_links = {cert::ChainLink{}};
+  entry.facts.load_warnings = {cert::Problem{cert::Severity::Warning, "", "readable by all"}};
+  state.bundles["site"] = entry;
+  state.bundles["empty"] = BundleCacheEntry{};
+  const std::string text = to_json(state);
+  const auto document = nlohmann::ordered_json::parse(text);
+  EXPECT_EQ(document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
+            text);
+  EXPECT_NE(text.find("\"mtime_ns\": -4,"), std::string::npos) << text;
+  EXPECT_EQ(parse_ok(text).targets.at(key_of(full)), full);
 }
 
 TEST(StateJson, DropsSubSecondParts) {

@@ -644,6 +644,236 @@ Result<BundleCacheEntry> parse_bundle_entry(const json& value, const std::string
   return entry;
 }
 
+// Builds one JSON value from SAX events, as json::parse() builds a whole document.
+class ValueBuilder {
+ public:
+  void reset() {
+    value_ = json();
+    open_.clear();
+    started_ = false;
+  }
+  bool started() const { return started_; }
+  // A whole value has been built.
+  bool complete() const { return started_ && open_.empty(); }
+  json& value() { return value_; }
+
+  void add(json value) { (void)place(std::move(value)); }
+  void key(std::string& key) { key_ = std::move(key); }
+  void open(json container) { open_.push_back(place(std::move(container))); }
+  void close() { open_.pop_back(); }
+
+ private:
+  // Where a value goes: the root, the end of the open array, or the open object's last key.
+  // Pointers to open containers stay valid: an array grows only while its last element,
+  // which is not open any more, is the one that moves.
+  json* place(json value) {
+    started_ = true;
+    if (open_.empty()) {
+      value_ = std::move(value);
+      return &value_;
+    }
+    json& parent = *open_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+      return &parent.back();
+    }
+    json& slot = parent[key_];
+    slot = std::move(value);
+    return &slot;
+  }
+
+  json value_;
+  std::vector<json*> open_;
+  std::string key_;
+  bool started_ = false;
+};
+
+// Reads a state file as a stream of SAX events. Each target and bundle entry is built as a
+// small document of its own and converted at once (parse_target(), parse_bundle_entry()),
+// so the file is never held as one large document: with 1,000 bindings that document took
+// about 20 MiB of fresh memory, and page faults made the first read twice as slow as the
+// parse itself. The messages are those of the document-based reader: the root, "version" and
+// "targets" are checked as before, and entries go through the same conversions.
+class StateSax final : public nlohmann::json_sax<json> {
+ public:
+  // The state, or the error: a syntax error first, then the root's type, then the version,
+  // then the first target that did not convert.
+  Result<State> finish(bool parsed) {
+    if (!parsed) {
+      return fail(ErrorCode::ParseError, "not valid JSON: " + syntax_error_);
+    }
+    if (root_type_ != "object") {
+      return fail(ErrorCode::ParseError, "expected a JSON object, got " + root_type_);
+    }
+    if (version_type_.empty() || version_type_ == "null") {
+      return fail(bad_field("version", "missing"));
+    }
+    if (version_type_ != "integer") {
+      return fail(bad_field("version", "expected an integer, got " + version_type_));
+    }
+    if (version_ != std::to_string(kStateVersion)) {
+      return fail(bad_field("version", "unsupported state version " + version_ +
+                                           " (this apig-certd reads version " +
+                                           std::to_string(kStateVersion) + ")"));
+    }
+    if (targets_error_) {
+      return fail(std::move(*targets_error_));
+    }
+    return std::move(state_);
+  }
+
+  bool null() override { return primitive(json(nullptr), "null"); }
+  bool boolean(bool value) override { return primitive(json(value), "boolean"); }
+  bool number_integer(number_integer_t value) override {
+    return primitive(json(value), "integer", std::to_string(value));
+  }
+  bool number_unsigned(number_unsigned_t value) override {
+    return primitive(json(value), "integer", std::to_string(value));
+  }
+  bool number_float(number_float_t value, const string_t& /*text*/) override {
+    return primitive(json(value), "number");
+  }
+  bool string(string_t& value) override { return primitive(json(std::move(value)), "string"); }
+  bool binary(binary_t& /*value*/) override { return primitive(json(), "binary"); }
+
+  bool start_object(std::size_t /*elements*/) override { return open(json::object(), "object"); }
+  bool start_array(std::size_t /*elements*/) override { return open(json::array(), "array"); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+
+  bool key(string_t& key) override {
+    if (entry_.started()) {
+      entry_.key(key);
+    } else if (depth_ == 1) {
+      root_key_ = std::move(key);
+    } else if (depth_ == 2 && section_ != Section::Skip) {
+      entry_key_ = std::move(key);
+    }
+    return true;
+  }
+
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& error) override {
+    // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+    syntax_error_ = error.what();
+    if (const auto end = syntax_error_.find("] ");
+        syntax_error_.starts_with("[json.") && end != std::string::npos) {
+      syntax_error_.erase(0, end + 2);
+    }
+    return false;
+  }
+
+ private:
+  enum class Section { Skip, Targets, Bundles };
+
+  // Where a value at `depth_` belongs, before it is added.
+  bool in_entry() const { return entry_.started() || (depth_ == 2 && section_ != Section::Skip); }
+
+  bool primitive(json value, const char* type, std::string number = {}) {
+    if (in_entry()) {
+      entry_.add(std::move(value));
+      finish_entry();
+    } else if (depth_ == 0) {
+      root_type_ = type;
+    } else if (depth_ == 1) {
+      root_member(type, std::move(number));
+    }
+    return true;
+  }
+
+  bool open(json container, const char* type) {
+    if (in_entry()) {
+      entry_.open(std::move(container));
+    } else if (depth_ == 0) {
+      root_type_ = type;
+    } else if (depth_ == 1) {
+      root_member(type, {});
+      if (root_type_ == "object" && type == std::string_view("object")) {
+        if (root_key_ == "targets") {
+          section_ = Section::Targets;
+          state_.targets.clear();  // the last "targets" counts, as in a document
+          targets_error_.reset();
+        } else if (root_key_ == "bundles") {
+          section_ = Section::Bundles;
+          state_.bundles.clear();
+        }
+      }
+    }
+    ++depth_;
+    return true;
+  }
+
+  bool close() {
+    --depth_;
+    if (entry_.started()) {
+      entry_.close();
+      finish_entry();
+    } else if (depth_ == 1) {
+      section_ = Section::Skip;
+    }
+    return true;
+  }
+
+  // A value of the root object (only when the root is an object).
+  void root_member(const char* type, std::string number) {
+    if (root_type_ != "object") {
+      return;
+    }
+    if (root_key_ == "version") {
+      version_type_ = type;
+      version_ = std::move(number);
+    } else if (root_key_ == "targets") {
+      state_.targets.clear();
+      targets_error_.reset();
+      if (type != std::string_view("null") && type != std::string_view("object")) {
+        const std::string got = std::string_view(type) == "integer" ? "number" : type;
+        targets_error_ = bad_field("targets", "expected an object, got " + got);
+      }
+    } else if (root_key_ == "bundles") {
+      state_.bundles.clear();
+    }
+  }
+
+  // Converts the entry just completed, if it is complete.
+  void finish_entry() {
+    if (!entry_.complete()) {
+      return;
+    }
+    if (section_ == Section::Targets) {
+      if (!targets_error_) {
+        // Keys are quoted in messages because they contain '/' and '.'.
+        auto target = parse_target(entry_.value(), "targets[\"" + entry_key_ + "\"]");
+        if (target) {
+          state_.targets.insert_or_assign(entry_key_, std::move(*target));
+        } else {
+          targets_error_ = std::move(target.error());
+        }
+      }
+    } else {
+      // The bundle cache: whatever is wrong with it only costs a parse.
+      auto entry = parse_bundle_entry(entry_.value(), "bundles[\"" + entry_key_ + "\"]");
+      if (entry) {
+        state_.bundles.insert_or_assign(entry_key_, std::move(*entry));
+      } else {
+        state_.bundles.erase(entry_key_);
+      }
+    }
+    entry_.reset();
+  }
+
+  State state_;
+  int depth_ = 0;  // containers open around the next event
+  std::string root_type_;
+  std::string root_key_;
+  Section section_ = Section::Skip;
+  std::string entry_key_;
+  ValueBuilder entry_;
+  std::string version_type_;  // "" when absent
+  std::string version_;       // the integer, as written
+  std::optional<Error> targets_error_;
+  std::string syntax_error_;
+};
+
 }  // namespace
 
 void remember_created(std::vector<CreatedCertificate>& created, CreatedCertificate made,
@@ -704,62 +934,9 @@ std::string to_json(const State& state) {
 }
 
 Result<State> parse_state(std::string_view text) {
-  json document;
-  try {
-    document = json::parse(text.begin(), text.end());
-  } catch (const json::exception& error) {
-    // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
-    std::string message = error.what();
-    if (const auto end = message.find("] ");
-        message.starts_with("[json.") && end != std::string::npos) {
-      message.erase(0, end + 2);
-    }
-    return fail(ErrorCode::ParseError, "not valid JSON: " + message);
-  }
-  if (!document.is_object()) {
-    return fail(ErrorCode::ParseError,
-                std::string("expected a JSON object, got ") + document.type_name());
-  }
-  const Reader reader(document, "");
-  const auto version = document.find("version");
-  if (version == document.end() || version->is_null()) {
-    return fail(bad_field("version", "missing"));
-  }
-  if (!version->is_number_integer()) {
-    return fail(
-        bad_field("version", std::string("expected an integer, got ") + version->type_name()));
-  }
-  if (version->get<std::int64_t>() != kStateVersion) {
-    return fail(bad_field("version", "unsupported state version " + version->dump() +
-                                         " (this apig-certd reads version " +
-                                         std::to_string(kStateVersion) + ")"));
-  }
-  State state;
-  auto targets = reader.object("targets");
-  if (!targets) {
-    return fail(std::move(targets.error()));
-  }
-  if (*targets != nullptr) {
-    for (const auto& [key, value] : (*targets)->items()) {
-      // Keys are quoted in messages because they contain '/' and '.'.
-      auto target = parse_target(value, "targets[\"" + key + "\"]");
-      if (!target) {
-        return fail(std::move(target.error()));
-      }
-      state.targets.emplace(key, std::move(*target));
-    }
-  }
-  // The bundle cache: whatever is wrong with it only costs a parse.
-  const auto bundles = document.find("bundles");
-  if (bundles != document.end() && bundles->is_object()) {
-    for (const auto& [binding, value] : bundles->items()) {
-      auto entry = parse_bundle_entry(value, "bundles[\"" + binding + "\"]");
-      if (entry) {
-        state.bundles.emplace(binding, std::move(*entry));
-      }
-    }
-  }
-  return state;
+  StateSax reader;
+  const bool parsed = json::sax_parse(text.begin(), text.end(), &reader);
+  return reader.finish(parsed);
 }
 
 }  // namespace apig_certd::state

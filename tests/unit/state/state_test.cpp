@@ -164,6 +164,54 @@ TEST(StateJson, IsFormattedExactlyAsNlohmannPrettyPrintsIt) {
   EXPECT_EQ(parse_ok(text).targets.at(key_of(full)), full);
 }
 
+TEST(StateJson, ReadsFieldsInAnyOrderAndSkipsWhatItDoesNotKnow) {
+  // The version last, unknown root members of every shape, and a duplicate target key (the
+  // last one counts, as in a JSON document).
+  const State state = parse_ok(R"({
+    "future": {"deep": [{"x": [1, {"y": null}]}], "targets": {"k": 5}},
+    "targets": {
+      "b/i/g/a.example.com": {"binding": "first"},
+      "b/i/g/a.example.com": {"binding": "b", "created": [{"ssl_id": "s", "n": [[], {}]}]}
+    },
+    "list": [1, "two", {"three": 3}],
+    "version": 1
+  })");
+  ASSERT_EQ(state.targets.size(), 1U);
+  const TargetState& target = state.targets.at("b/i/g/a.example.com");
+  EXPECT_EQ(target.binding, "b");
+  ASSERT_EQ(target.created.size(), 1U);
+  EXPECT_EQ(target.created[0].ssl_id, "s");
+  // A wrong version is reported before a broken target, wherever each is in the file.
+  EXPECT_EQ(parse_error(R"({"targets": {"k": 5}, "version": 2})").message(),
+            "version: unsupported state version 2 (this apig-certd reads version 1)");
+  EXPECT_EQ(parse_error(R"({"targets": {"k": 5}})").message(), "version: missing");
+  EXPECT_EQ(parse_error(R"({"version": 1, "targets": 5})").message(),
+            "targets: expected an object, got number");
+}
+
+TEST(StateJson, AThousandTargetsAndBundlesRoundTrip) {
+  State state;
+  for (int i = 0; i < 1000; ++i) {
+    TargetState target = full_target();
+    target.binding = "b" + std::to_string(i);
+    target.bind_successes = i;
+    state.targets[key_of(target)] = target;
+    BundleCacheEntry entry;
+    entry.cert_file.inode = static_cast<std::uint64_t>(i) + 1;
+    entry.key_file.inode = static_cast<std::uint64_t>(i) + 2;
+    entry.facts.paths = {"/etc/letsencrypt/live/b" + std::to_string(i) + "/fullchain.pem",
+                         "/etc/letsencrypt/live/b" + std::to_string(i) + "/privkey.pem"};
+    entry.facts.sha256 = std::string(64, 'a');
+    entry.facts.sans = {"a.example.com"};
+    state.bundles[target.binding] = entry;
+  }
+  const std::string text = to_json(state);
+  const State parsed = parse_ok(text);
+  EXPECT_EQ(parsed.targets, state.targets);
+  EXPECT_EQ(parsed.bundles.size(), state.bundles.size());
+  EXPECT_EQ(to_json(parsed), text);
+}
+
 TEST(StateJson, DropsSubSecondParts) {
   State state;
   TargetState target;

@@ -31,11 +31,12 @@ namespace fs = std::filesystem;
 
 // The state of one walk.
 struct Walk {
-  std::map<fs::path, PathWalker::Entry>* entries = nullptr;  // the walker's answers so far
-  fs::path resolved;                                         // Free of symlinks, and existing.
-  std::deque<fs::path> remaining;                            // Components still to resolve.
-  int hops = 0;                                              // Symlinks followed so far.
-  std::set<fs::path> directories;                            // The answer so far.
+  std::unordered_map<std::string, PathWalker::Entry>* entries =
+      nullptr;                     // the walker's answers so far
+  fs::path resolved;               // Free of symlinks, and existing.
+  std::deque<fs::path> remaining;  // Components still to resolve.
+  int hops = 0;                    // Symlinks followed so far.
+  std::set<fs::path> directories;  // The answer so far.
 };
 
 // What the walk does after a step.
@@ -58,7 +59,7 @@ void prepend_components(const fs::path& path, std::deque<fs::path>& remaining) {
 
 // lstat(2) of `path`, once per walker.
 PathWalker::Entry& examine(const fs::path& path, Walk& walk) {
-  const auto [entry, added] = walk.entries->try_emplace(path);
+  const auto [entry, added] = walk.entries->try_emplace(path.native());
   if (added) {
     std::error_code error;
     entry->second.status = fs::symlink_status(path, error);

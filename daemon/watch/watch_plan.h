@@ -5,8 +5,9 @@
 
 #include <cstddef>
 #include <filesystem>
-#include <map>
 #include <set>
+#include <string>
+#include <unordered_map>
 
 namespace apig_certd::watch {
 
@@ -47,7 +48,9 @@ class PathWalker {
   };
 
  private:
-  std::map<std::filesystem::path, Entry> entries_;
+  // By the path's text: std::filesystem::path compares component by component, which cost
+  // more than the lstat calls it saved.
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 }  // namespace apig_certd::watch

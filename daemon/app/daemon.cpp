@@ -489,7 +489,7 @@ void Daemon::on_pass_done() {
     }
   } else {
     failed_passes_ = 0;
-    const state::State before = result->before.value_or(state_);
+    const state::State before = result->before ? std::move(*result->before) : state_;
     state_ = std::move(*result->state);
     for (const LogLine& line : describe_pass(*result->report, before, state_)) {
       log_.write(line.level, line.message, line.fields);

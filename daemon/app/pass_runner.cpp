@@ -98,7 +98,9 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
                              "' and rebuilding the state from APIG");
   }
   state::State current = std::move(loaded->state);
-  result.before = current;
+  result.before.emplace();
+  result.before->version = current.version;
+  result.before->targets = current.targets;
 
   engine::Reconciler& reconciler = reconciler_for(config, session);
   engine::ReconcileOptions options;

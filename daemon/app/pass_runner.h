@@ -33,8 +33,10 @@ struct PassRequest {
 struct PassResult {
   PassRequest request;
   Result<engine::ReconcileReport> report = engine::ReconcileReport{};
-  std::optional<state::State> state;    // the state after the pass (also when not saved)
-  std::optional<state::State> before;   // the state as the pass found it
+  std::optional<state::State> state;  // the state after the pass (also when not saved)
+  // The targets as the pass found them (what its notifications and log lines compare with;
+  // the bundle cache is left out, it is as large again and nobody compares it).
+  std::optional<state::State> before;
   std::vector<std::string> notices;     // a moved-aside state file, a failed save
   std::vector<notify::Change> changes;  // what [[notify]] webhooks are to be told
   bool saved = false;

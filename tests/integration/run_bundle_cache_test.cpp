@@ -9,6 +9,7 @@
 // daemon's debug line "pass (...) done ...: N bundle(s) parsed, M from the bundle cache" shows
 // which path a pass took.
 
+#include <chrono>
 #include <thread>
 
 #include "daemon/sys/file_identity.h"
@@ -61,7 +62,9 @@ TEST_F(RunBundleCacheTest, WarmStartParsesNothingAndStillBindsARenewal) {
   clear_requests();
   start_daemon();
   wait_ready();
-  EXPECT_TRUE(contains(daemon_->stderr_text(), "0 bundle(s) parsed, 1 from the bundle cache"))
+  // READY=1 follows the line, but the line reaches us through the stderr pipe's reader.
+  EXPECT_TRUE(daemon_->wait_for_stderr("0 bundle(s) parsed, 1 from the bundle cache",
+                                       std::chrono::milliseconds(5'000)))
       << daemon_->stderr_text();
   EXPECT_EQ(count_requests("POST") + count_requests("PUT"), 0) << describe_requests();
 
@@ -84,6 +87,8 @@ TEST_F(RunBundleCacheTest, DriftOfACachedBindingIsRepairedWithTheFilesCertificat
   wait_ready();
   EXPECT_EQ(bound_fingerprint(kDomain), sha256_fingerprint(ours.leaf))
       << daemon_->stderr_text() << describe_requests();
+  EXPECT_TRUE(daemon_->wait_for_stderr("repaired drift", std::chrono::milliseconds(5'000)));
+  EXPECT_TRUE(daemon_->wait_for_stderr("from the bundle cache", std::chrono::milliseconds(5'000)));
   const std::string err = daemon_->stderr_text();
   // Observed from the cache, then loaded once for the write.
   EXPECT_TRUE(contains(err, "1 bundle(s) parsed, 1 from the bundle cache")) << err;

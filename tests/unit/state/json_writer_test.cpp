@@ -27,7 +27,7 @@ const std::vector<std::string>& awkward_strings() {
       "",
       "plain ascii 0123 ~!@#$%^&*()_+{}|:<>?",
       "quote \" and backslash \\ and slash /",
-      std::string("controls \b\f\n\r\t \x01 \x1f and DEL \x7f", 33),
+      "controls \b\f\n\r\t \x01 \x1f and DEL \x7f",
       "UTF-8: caf\xc3\xa9, \xe4\xb8\xad\xe6\x96\x87, \xf0\x9f\x94\x92",
       "invalid: \xff, truncated \xe4\xb8, lone continuation \x80 end",
       std::string("nul \0 inside", 12),

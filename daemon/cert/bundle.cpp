@@ -305,6 +305,16 @@ bool drain_bio(BIO* bio, std::string& out) {
   return BIO_read(bio, out.data(), static_cast<int>(pending)) == static_cast<int>(pending);
 }
 
+// The PEM private key a secure-memory BIO holds, as a Secret (no unwiped copy on failure).
+Result<Secret> drain_private_key(BIO* bio) {
+  std::string pem;
+  if (!drain_bio(bio, pem)) {
+    Secret wipe_me(std::move(pem));
+    return fail(openssl_error(ErrorCode::Internal, "reading the PKCS#8 private key"));
+  }
+  return Secret(std::move(pem));
+}
+
 // A private key as parse_private_key() found it.
 struct PrivateKey {
   EvpPkeyPtr key;
@@ -336,12 +346,7 @@ Result<Secret> pem_of_pkcs8(const unsigned char* der, std::size_t length) {
       PEM_write_bio(bio.get(), "PRIVATE KEY", "", der, static_cast<long>(length)) <= 0) {
     return fail(openssl_error(ErrorCode::Internal, "writing the PKCS#8 private key as PEM"));
   }
-  std::string pem;
-  if (!drain_bio(bio.get(), pem)) {
-    Secret wipe_me(std::move(pem));
-    return fail(openssl_error(ErrorCode::Internal, "reading the PKCS#8 private key"));
-  }
-  return Secret(std::move(pem));
+  return drain_private_key(bio.get());
 }
 
 Result<PrivateKey> parse_private_key(std::string_view text, const BundlePaths& paths,
@@ -453,12 +458,7 @@ Result<Secret> to_pkcs8_pem(EVP_PKEY* key) {
       PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return fail(openssl_error(ErrorCode::Internal, "encoding the private key as PKCS#8"));
   }
-  std::string pem;
-  if (!drain_bio(bio.get(), pem)) {
-    Secret wipe_me(std::move(pem));
-    return fail(openssl_error(ErrorCode::Internal, "reading the PKCS#8 private key"));
-  }
-  return Secret(std::move(pem));
+  return drain_private_key(bio.get());
 }
 
 std::string name_one_line(const X509_NAME* name) {

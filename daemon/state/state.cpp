@@ -40,6 +40,12 @@ using nlohmann::json;
 
 // ---- Writing ----
 
+// One "name": value member.
+void text_member(PrettyJsonWriter& out, const char* name, std::string_view value) {
+  out.key(name);
+  out.string(value);
+}
+
 void write_time(PrettyJsonWriter& out, const std::optional<SystemTime>& time) {
   if (time) {
     out.string(format_utc_iso8601(*time));
@@ -54,12 +60,9 @@ void write_last_error(PrettyJsonWriter& out, const std::optional<LastError>& err
     return;
   }
   out.begin_object();
-  out.key("code");
-  out.string(error->code);
-  out.key("message");
-  out.string(error->message);
-  out.key("at");
-  out.string(format_utc_iso8601(error->at));
+  text_member(out, "code", error->code);
+  text_member(out, "message", error->message);
+  text_member(out, "at", format_utc_iso8601(error->at));
   out.end_object();
 }
 
@@ -67,27 +70,21 @@ void write_created(PrettyJsonWriter& out, const std::vector<CreatedCertificate>&
   out.begin_array();
   for (const CreatedCertificate& certificate : created) {
     out.begin_object();
-    out.key("ssl_id");
-    out.string(certificate.ssl_id);
-    out.key("name");
-    out.string(certificate.name);
-    out.key("sha256");
-    out.string(certificate.sha256);
-    out.key("created_at");
-    out.string(format_utc_iso8601(certificate.created_at));
+    text_member(out, "ssl_id", certificate.ssl_id);
+    text_member(out, "name", certificate.name);
+    text_member(out, "sha256", certificate.sha256);
+    text_member(out, "created_at", format_utc_iso8601(certificate.created_at));
     out.key("delete_failed_at");
     write_time(out, certificate.delete_failed_at);
-    out.key("delete_error");
-    out.string(certificate.delete_error);
+    text_member(out, "delete_error", certificate.delete_error);
     out.end_object();
   }
   out.end_array();
 }
 
 void write_target(PrettyJsonWriter& out, const TargetState& target) {
-  const auto text = [&out](const char* name, const std::string& value) {
-    out.key(name);
-    out.string(value);
+  const auto text = [&out](const char* name, std::string_view value) {
+    text_member(out, name, value);
   };
   const auto time = [&out](const char* name, const std::optional<SystemTime>& value) {
     out.key(name);
@@ -146,8 +143,7 @@ void write_identity(PrettyJsonWriter& out, const sys::FileIdentity& identity) {
 
 void write_facts(PrettyJsonWriter& out, const cert::BundleFacts& facts) {
   const auto text = [&out](const char* name, std::string_view value) {
-    out.key(name);
-    out.string(value);
+    text_member(out, name, value);
   };
   out.begin_object();
   text("cert", facts.paths.cert.string());

@@ -93,6 +93,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::filesystem::path config_file
       std::move(config_file), environment, clock, log, std::move(*store), std::move(*loop),
       std::move(*signals), std::move(*pass_done), std::move(*wake), std::move(*watchdog),
       std::move(*clock_change), std::move(*grace), std::move(*watcher)));
+  // The first pass's lock and state read run beside the session and watch set-up.
+  daemon->runner_.prefetch_state();
   if (Result<void> applied = daemon->apply(std::make_unique<settings::Settings>(std::move(config)));
       !applied) {
     return fail(std::move(applied.error()));

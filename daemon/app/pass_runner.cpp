@@ -1,6 +1,7 @@
 #include "daemon/app/pass_runner.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "daemon/app/metrics.h"
 #include "daemon/app/pass_notifications.h"
@@ -16,11 +17,58 @@ constexpr Duration kLockPatience = std::chrono::minutes(15);
 // How long one daemon pass retries transient failures before leaving them to the schedule.
 constexpr Duration kPassRetryDeadline = std::chrono::minutes(1);
 
+// The targets of `state` (PassResult::before).
+state::State targets_of(const state::State& state) {
+  state::State targets;
+  targets.version = state.version;
+  targets.targets = state.targets;
+  return targets;
+}
+
 }  // namespace
 
 PassRunner::~PassRunner() {
   if (thread_.joinable()) {
     thread_.join();
+  }
+  join_prefetch();
+}
+
+void PassRunner::prefetch_state() {
+  join_prefetch();
+  prefetched_ = Prefetched{};
+  prefetched_.started = clock_.monotonic_now();
+  prefetch_thread_ = std::thread([this] {
+    Result<sys::FileLock> locked = take_lock(prefetched_.started);
+    if (!locked) {
+      return;  // the pass tries again and reports what it finds
+    }
+    prefetched_.lock.emplace(std::move(*locked));
+    if (Result<state::State> read = state::read_state_file(store_.state_file()); read) {
+      prefetched_.before = targets_of(*read);
+      prefetched_.state = std::move(*read);
+    }
+  });
+}
+
+std::optional<PassRunner::Prefetched> PassRunner::join_prefetch() {
+  if (!prefetch_thread_.joinable()) {
+    return std::nullopt;
+  }
+  prefetch_thread_.join();
+  return std::exchange(prefetched_, Prefetched{});
+}
+
+Result<sys::FileLock> PassRunner::take_lock(MonotonicTime started) const {
+  while (true) {
+    Result<sys::FileLock> locked = store_.lock(kLockSlice);
+    if (locked) {
+      return locked;
+    }
+    const bool waiting = locked.error().code() == ErrorCode::Timeout;
+    if (!waiting || stop_.requested() || clock_.monotonic_now() - started > kLockPatience) {
+      return fail(std::move(locked.error()).with_context("taking the state lock"));
+    }
   }
 }
 
@@ -66,7 +114,8 @@ engine::Reconciler& PassRunner::reconciler_for(const settings::Settings& config,
 
 PassResult PassRunner::run(PassRequest request, const settings::Settings& config,
                            ApigSession& session) {
-  const MonotonicTime started = clock_.monotonic_now();
+  std::optional<Prefetched> prefetched = join_prefetch();
+  const MonotonicTime started = prefetched ? prefetched->started : clock_.monotonic_now();
   PassResult result;
   result.request = std::move(request);
   const auto done = [&]() -> PassResult {
@@ -75,32 +124,36 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
   };
 
   std::optional<sys::FileLock> lock;
-  while (!lock) {
-    Result<sys::FileLock> locked = store_.lock(kLockSlice);
-    if (locked) {
-      lock.emplace(std::move(*locked));
-      break;
-    }
-    const bool waiting = locked.error().code() == ErrorCode::Timeout;
-    if (!waiting || stop_.requested() || clock_.monotonic_now() - started > kLockPatience) {
-      result.report = fail(std::move(locked.error()).with_context("taking the state lock"));
+  std::optional<state::State> read;
+  std::optional<state::State> before;  // set with `read` by a prefetch
+  if (prefetched) {
+    lock = std::move(prefetched->lock);
+    read = std::move(prefetched->state);
+    before = std::move(prefetched->before);
+  }
+  if (!lock) {
+    Result<sys::FileLock> locked = take_lock(started);
+    if (!locked) {
+      result.report = fail(std::move(locked.error()));
       return done();
     }
+    lock.emplace(std::move(*locked));
   }
-  Result<state::LoadedState> loaded = store_.load();
-  if (!loaded) {
-    result.report = fail(std::move(loaded.error()));
-    return done();
+  if (!read) {
+    Result<state::LoadedState> loaded = store_.load();
+    if (!loaded) {
+      result.report = fail(std::move(loaded.error()));
+      return done();
+    }
+    if (loaded->moved_aside) {
+      result.notices.push_back("the state file was unusable (" + loaded->problem +
+                               "); moved it aside to '" + loaded->moved_aside->string() +
+                               "' and rebuilding the state from APIG");
+    }
+    read = std::move(loaded->state);
   }
-  if (loaded->moved_aside) {
-    result.notices.push_back("the state file was unusable (" + loaded->problem +
-                             "); moved it aside to '" + loaded->moved_aside->string() +
-                             "' and rebuilding the state from APIG");
-  }
-  state::State current = std::move(loaded->state);
-  result.before.emplace();
-  result.before->version = current.version;
-  result.before->targets = current.targets;
+  state::State current = std::move(*read);
+  result.before = before ? std::move(before) : targets_of(current);
 
   engine::Reconciler& reconciler = reconciler_for(config, session);
   engine::ReconcileOptions options;

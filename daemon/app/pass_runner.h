@@ -6,6 +6,11 @@
 // state and lets go of the lock; then it signals the loop through an eventfd. At most one
 // pass runs at a time. The pass also works out its notifications (pass_notifications.h);
 // the loop hands them to the webhooks, which send them on threads of their own.
+//
+// The daemon's first pass may be prefetched: its lock is taken and state.json read on a
+// thread of its own while the daemon still builds its session and watches (the largest
+// parts of a start, and independent of each other). The pass then starts from what the
+// prefetch read, under the lock the prefetch took.
 
 #include <atomic>
 #include <memory>
@@ -56,6 +61,12 @@ class PassRunner {
 
   bool running() const { return thread_.joinable(); }
 
+  // Takes the state lock and reads state.json for the next pass, on a thread of its own.
+  // Only reads: a file that does not parse is left to the pass, which moves it aside and
+  // says so. The prefetch waits for the lock like a pass does, and gives up on a stop.
+  // Call only while no pass runs; the next pass takes what it got.
+  void prefetch_state();
+
   // Starts a pass; the settings and session must stay unchanged until finish().
   void start(PassRequest request, const settings::Settings& config, ApigSession& session);
 
@@ -67,7 +78,22 @@ class PassRunner {
   void forget_clients();
 
  private:
+  // What prefetch_state() got: the lock (none when it could not be taken) and the state it
+  // read under it (none when the file was missing, unreadable or corrupt: load() decides),
+  // with the copy of its targets that becomes PassResult::before (made on the prefetch's
+  // thread, which has the time).
+  struct Prefetched {
+    MonotonicTime started{};
+    std::optional<sys::FileLock> lock;
+    std::optional<state::State> state;
+    std::optional<state::State> before;
+  };
+
   PassResult run(PassRequest request, const settings::Settings& config, ApigSession& session);
+  // Takes the state lock, a slice at a time so that a stop is noticed.
+  Result<sys::FileLock> take_lock(MonotonicTime started) const;
+  // Waits for a prefetch (if one was started) and returns what it got.
+  std::optional<Prefetched> join_prefetch();
   // The Reconciler for this config and session, kept across passes (it keeps its clients and
   // their connections); made anew when a reload brings another config or session.
   engine::Reconciler& reconciler_for(const settings::Settings& config, ApigSession& session);
@@ -77,6 +103,8 @@ class PassRunner {
   StopSignal& stop_;
   const sys::EventFd& done_;
   std::thread thread_;
+  std::thread prefetch_thread_;
+  Prefetched prefetched_;  // written by prefetch_thread_, read after joining it
   std::atomic<bool> finished_{false};
   std::optional<PassResult> result_;
   std::unique_ptr<engine::Reconciler> reconciler_;

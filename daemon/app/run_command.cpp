@@ -12,14 +12,16 @@ namespace apig_certd::app {
 
 int run_daemon(const CommandLine& line, const Environment& environment, const Clock& clock,
                const Output& output) {
-  // One malloc arena for the whole daemon, set before any thread starts. glibc gives each
+  // Two malloc arenas for the whole daemon, set before any thread starts. glibc gives each
   // thread that allocates at once its own arena (up to 8 per core), and the memory the pass
   // workers free stays spread over them: with 1,000 bindings the daemon kept 34.8 MiB RSS
-  // after its start pass, 27.5 MiB with one arena (scripts/bench.sh, memory). The price is
-  // malloc lock contention while workers parse many bundles at once (a first start without a
-  // state, a fleet-wide renewal); `sync`, which is short-lived and often does exactly that,
-  // keeps glibc's default.
-  (void)::mallopt(M_ARENA_MAX, 1);
+  // after its start pass, 27.5 MiB with one arena and 27.2 MiB with two (scripts/bench.sh,
+  // memory). One was too few: the start reads the state on a thread of its own while the main
+  // thread loads the CA certificates and sets up the watches, and both allocate all the time;
+  // sharing one arena's lock, a start with 1,000 bindings took 350 ms of CPU and 255 ms
+  // (without the remote reads) to READY=1, with two 305 and 205. `sync`, which is short-lived
+  // and parses many bundles at once, keeps glibc's default.
+  (void)::mallopt(M_ARENA_MAX, 2);
   std::optional<settings::Settings> config =
       load_config_or_report(line, environment, output, "; nothing was attempted");
   if (!config) {

@@ -902,10 +902,17 @@ std::string target_key(std::string_view binding, std::string_view instance_id,
   return key;
 }
 
-std::string to_json(const State& state) {
+void write_json(const State& state, const std::function<void(std::string_view piece)>& write) {
+  // Whole targets and entries go into the buffer; it is handed on once past this size.
+  constexpr std::size_t kPiece = 64UL * 1024;
   std::string text;
-  // About 1.2 KiB per target and 1 KiB per cached bundle: one allocation in the common case.
-  text.reserve(256 + 1280 * state.targets.size() + 1152 * state.bundles.size());
+  text.reserve(kPiece + 8UL * 1024);
+  const auto flush = [&](std::size_t at_least) {
+    if (text.size() >= at_least) {
+      write(text);
+      text.clear();
+    }
+  };
   PrettyJsonWriter out(text);
   out.begin_object();
   out.key("version");
@@ -915,6 +922,7 @@ std::string to_json(const State& state) {
   for (const auto& [key, target] : state.targets) {
     out.key(key);
     write_target(out, target);
+    flush(kPiece);
   }
   out.end_object();
   out.key("bundles");
@@ -922,10 +930,19 @@ std::string to_json(const State& state) {
   for (const auto& [binding, entry] : state.bundles) {
     out.key(binding);
     write_bundle(out, entry);
+    flush(kPiece);
   }
   out.end_object();
   out.end_object();
   text += '\n';
+  flush(0);
+}
+
+std::string to_json(const State& state) {
+  std::string text;
+  // About 1.2 KiB per target and 1 KiB per cached bundle: one allocation in the common case.
+  text.reserve(256 + 1280 * state.targets.size() + 1152 * state.bundles.size());
+  write_json(state, [&text](std::string_view piece) { text.append(piece); });
   return text;
 }
 

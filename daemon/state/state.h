@@ -7,6 +7,7 @@
 // identity of the certificate and key files, never anything read from the key file.
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -129,6 +130,9 @@ void remember_created(std::vector<CreatedCertificate>& created, CreatedCertifica
 // UTC strings with whole seconds ("2027-01-31T12:00:00Z"; sub-second parts are dropped).
 // Invalid UTF-8 in a string is replaced by U+FFFD rather than failing.
 std::string to_json(const State& state);
+// The same text, handed to `write` in pieces of about 64 KiB (whole targets and bundle
+// entries), in order: for saving a large state without holding all of its text.
+void write_json(const State& state, const std::function<void(std::string_view piece)>& write);
 
 // Parses what to_json() writes. Unknown fields are ignored (a newer apig-certd may add some)
 // and missing fields keep their defaults; null is the same as missing. In "bundles" (a cache)

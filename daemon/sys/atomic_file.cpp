@@ -86,6 +86,13 @@ Result<void> write_all(int fd, std::string_view content) {
 
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content,
                                    mode_t mode) {
+  return write_file_atomically(
+      path, [content](const std::function<void(std::string_view)>& write) { write(content); },
+      mode);
+}
+
+Result<void> write_file_atomically(const std::filesystem::path& path,
+                                   const ContentProducer& produce, mode_t mode) {
   const std::string context = "writing " + in_quotes(path);
   const std::filesystem::path directory = directory_of(path);
   const std::string prefix =
@@ -112,7 +119,13 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
     return fail(Error::from_errno(call, error).with_context(context));
   };
 
-  if (auto written = write_all(fd.get(), content); !written) {
+  Result<void> written;
+  produce([&](std::string_view piece) {
+    if (written) {
+      written = write_all(fd.get(), piece);
+    }
+  });
+  if (!written) {
     return fail(std::move(written.error()).with_context(context));
   }
   if (::fchmod(fd.get(), mode) != 0) {

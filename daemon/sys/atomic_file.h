@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,11 @@
 #include "daemon/core/result.h"
 
 namespace apig_certd::sys {
+
+// What write_file_atomically() writes, produced in pieces: a producer calls `write` with each
+// piece in order (so that a large file never has to be held whole in memory).
+using ContentProducer =
+    std::function<void(const std::function<void(std::string_view piece)>& write)>;
 
 // Replaces `path` with `content`, atomically and durably: a temp file in the same directory
 // (".NAME.tmp-PID-RANDOM", created O_EXCL), all bytes written, fchmod(mode) (exactly `mode`,
@@ -25,6 +31,10 @@ namespace apig_certd::sys {
 // InvalidArgument when `path` is a directory).
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content,
                                    mode_t mode);
+// The same, with the content given by `produce`. After the first failed write the remaining
+// pieces are dropped and that failure is returned.
+Result<void> write_file_atomically(const std::filesystem::path& path,
+                                   const ContentProducer& produce, mode_t mode);
 
 // fsync(2) on a directory, so a rename or unlink in it survives a crash. Filesystems that
 // cannot sync directories (EINVAL) count as success. Errors keep their errno.

@@ -189,7 +189,7 @@ TEST(StateJson, ReadsFieldsInAnyOrderAndSkipsWhatItDoesNotKnow) {
             "targets: expected an object, got number");
 }
 
-TEST(StateJson, AThousandTargetsAndBundlesRoundTrip) {
+State thousand_targets_and_bundles() {
   State state;
   for (int i = 0; i < 1000; ++i) {
     TargetState target = full_target();
@@ -205,11 +205,40 @@ TEST(StateJson, AThousandTargetsAndBundlesRoundTrip) {
     entry.facts.sans = {"a.example.com"};
     state.bundles[target.binding] = entry;
   }
+  return state;
+}
+
+TEST(StateJson, AThousandTargetsAndBundlesRoundTrip) {
+  const State state = thousand_targets_and_bundles();
   const std::string text = to_json(state);
   const State parsed = parse_ok(text);
   EXPECT_EQ(parsed.targets, state.targets);
   EXPECT_EQ(parsed.bundles.size(), state.bundles.size());
   EXPECT_EQ(to_json(parsed), text);
+}
+
+TEST(StateJson, WritesALargeStateInPiecesOfWholeEntries) {
+  const State state = thousand_targets_and_bundles();
+  std::vector<std::string> pieces;
+  write_json(state, [&](std::string_view piece) { pieces.emplace_back(piece); });
+  std::string joined;
+  for (const std::string& piece : pieces) {
+    joined += piece;
+  }
+  EXPECT_EQ(joined, to_json(state));
+  ASSERT_GT(pieces.size(), 10U) << joined.size() << " bytes";
+  for (std::size_t i = 0; i + 1 < pieces.size(); ++i) {
+    // At least 64 KiB, and cut right after a whole target or bundle entry (whose closing
+    // brace is indented by four spaces), never inside one.
+    EXPECT_GE(pieces[i].size(), 64U * 1024) << i;
+    EXPECT_LT(pieces[i].size(), 72U * 1024) << i;
+    EXPECT_TRUE(pieces[i].ends_with("\n    }")) << i << ": ..." << pieces[i].substr(pieces[i].size() - 40);
+  }
+  EXPECT_TRUE(pieces.back().ends_with("}\n"));
+
+  std::vector<std::string> small;
+  write_json(State{}, [&](std::string_view piece) { small.emplace_back(piece); });
+  EXPECT_EQ(small, std::vector<std::string>{to_json(State{})});
 }
 
 TEST(StateJson, DropsSubSecondParts) {

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 
@@ -57,12 +58,21 @@ mode_t permission_bits(const std::filesystem::path& path) {
 // EFBIG instead of killing the process, and writes 4 KiB over `path` (which holds "old").
 // Returns 0 when all went as expected, 1 no error, 2 wrong errno, 3 leftovers, 4 the old
 // content changed.
-int write_beyond_file_size_limit(const std::filesystem::path& path) {
+// With `in_pieces`, the 4 KiB come as four pieces of 1 KiB: the second fails, and the
+// producer's later pieces must be dropped rather than written or turned into another error.
+int write_beyond_file_size_limit(const std::filesystem::path& path, bool in_pieces = false) {
   ::signal(SIGXFSZ, SIG_IGN);
   constexpr rlim_t kLimit = 1024;
   const rlimit limit{kLimit, kLimit};
   ::setrlimit(RLIMIT_FSIZE, &limit);
-  const Result<void> written = write_file_atomically(path, std::string(4096, 'x'), 0600);
+  const auto four_pieces = [](const std::function<void(std::string_view)>& write) {
+    for (int i = 0; i < 4; ++i) {
+      write(std::string(1024, 'x'));
+    }
+  };
+  const Result<void> written =
+      in_pieces ? write_file_atomically(path, four_pieces, 0600)
+                : write_file_atomically(path, std::string(4096, 'x'), 0600);
   if (written) {
     return 1;
   }
@@ -184,6 +194,38 @@ TEST_F(AtomicFileTest, FileTooLargeForTheLimitFailsWithEfbigAndLeavesNoTempFile)
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(testing::read_file(path), "old");
+}
+
+TEST_F(AtomicFileTest, AFailedPieceDropsTheRestAndLeavesNoTempFile) {
+  const auto path = temp_dir_.write("state.json", "old");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::_exit(write_beyond_file_size_limit(path, true));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(testing::read_file(path), "old");
+}
+
+TEST_F(AtomicFileTest, WritesContentGivenInPieces) {
+  const auto path = temp_dir_.path() / "state.json";
+  const std::string large(200 * 1024, 'y');
+  int calls = 0;
+  const auto produce = [&](const std::function<void(std::string_view)>& write) {
+    ++calls;
+    write("{");
+    write("");
+    write(large);
+    write("}\n");
+  };
+  ASSERT_TRUE(write_file_atomically(path, produce, 0640));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(testing::read_file(path), "{" + large + "}\n");
+  EXPECT_EQ(permission_bits(path), 0640U);
+  EXPECT_EQ(entries(temp_dir_.path()), std::set<std::string>{"state.json"});
 }
 
 TEST_F(AtomicFileTest, SyncsADirectory) {

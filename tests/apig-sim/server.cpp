@@ -21,6 +21,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -188,6 +189,17 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& optio
   // first). Web servers and load balancers set TCP_NODELAY; without it every benchmark
   // figure carried 40 ms a request that was the simulator's, not apig-certd's.
   server->set_tcp_nodelay(true);
+  // httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into Debian's
+  // library). More connections arriving at once than that (a daemon opens `concurrency` of
+  // them at its start) made the kernel drop SYNs, and the client sent them again after 1 s:
+  // about one benchmark start in eight had a 1 s "remote read". The listening socket is
+  // remembered here and its backlog raised after the bind (listen(2) on a listening socket
+  // updates the backlog).
+  auto listening = std::make_shared<int>(-1);
+  server->set_socket_options([listening](socket_t socket) {
+    httplib::default_socket_options(socket);
+    *listening = socket;
+  });
   std::unique_ptr<HttpServer> running(new HttpServer(std::move(server), 0, tls));
   install_handlers(*running->server_, simulator, running->port_);
   const int port = options.port == 0 ? running->server_->bind_to_any_port(options.host)
@@ -198,6 +210,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& optio
                 "cannot bind " + options.host + ":" + std::to_string(options.port));
   }
   running->port_ = port;
+  if (*listening < 0 || ::listen(*listening, SOMAXCONN) != 0) {
+    return fail(ErrorCode::Unavailable, "cannot raise the listen backlog of " + options.host +
+                                            ":" + std::to_string(port));
+  }
   httplib::Server* raw = running->server_.get();
   running->listener_ = std::thread([raw] { raw->listen_after_bind(); });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

@@ -25,7 +25,7 @@ jobs=${JOBS:-$(nproc)}
 runs=${RUNS:--1}
 seconds=${1:-30}
 shift || true
-all_targets=(duration inotify_events response_parser hook_request settings bundle apig_sim_upload)
+all_targets=(duration inotify_events response_parser hook_request settings bundle apig_sim_upload state_json)
 if (($# > 0)); then
     targets=("$@")
 else

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/core/time_format.h"
+#include "daemon/state/json_reader.h"
 #include "daemon/state/json_writer.h"
 
 namespace apig_certd::state {
@@ -748,6 +749,11 @@ class StateSax final : public nlohmann::json_sax<json> {
     return true;
   }
 
+  // A syntax error found by read_json().
+  void syntax_error(std::string what) { syntax_error_ = std::move(what); }
+
+  // Part of nlohmann's SAX interface; read_json() reports syntax errors through
+  // syntax_error() instead.
   bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
                    const nlohmann::detail::exception& error) override {
     // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
@@ -948,7 +954,11 @@ std::string to_json(const State& state) {
 
 Result<State> parse_state(std::string_view text) {
   StateSax reader;
-  const bool parsed = json::sax_parse(text.begin(), text.end(), &reader);
+  std::string syntax_error;
+  const bool parsed = read_json(text, reader, syntax_error);
+  if (!parsed) {
+    reader.syntax_error(std::move(syntax_error));
+  }
   return reader.finish(parsed);
 }
 

@@ -45,40 +45,27 @@ class JsonTextReader {
       bool value_done = true;
       switch (*at_) {
         case '{':
+        case '[': {
+          const bool object = *at_ == '{';
           ++at_;
-          if (!sax_.start_object(kUnknownElements)) {
+          if (!(object ? sax_.start_object(kUnknownElements)
+                       : sax_.start_array(kUnknownElements))) {
             return false;
           }
           skip_whitespace();
-          if (!at_end() && *at_ == '}') {
-            ++at_;
-            if (!sax_.end_object()) {
+          if (!at_end() && *at_ == (object ? '}' : ']')) {
+            if (!close(object ? '{' : '[')) {
               return false;
             }
           } else {
-            open_.push_back('{');
-            if (!read_key()) {
+            open_.push_back(object ? '{' : '[');
+            if (object && !read_key()) {
               return false;
             }
             value_done = false;
           }
           break;
-        case '[':
-          ++at_;
-          if (!sax_.start_array(kUnknownElements)) {
-            return false;
-          }
-          skip_whitespace();
-          if (!at_end() && *at_ == ']') {
-            ++at_;
-            if (!sax_.end_array()) {
-              return false;
-            }
-          } else {
-            open_.push_back('[');
-            value_done = false;
-          }
-          break;
+        }
         case '"':
           if (!read_string()) {
             return false;
@@ -132,16 +119,9 @@ class JsonTextReader {
             return false;
           }
           next_value = true;
-        } else if (container == '{' && *at_ == '}') {
-          ++at_;
+        } else if (*at_ == (container == '{' ? '}' : ']')) {
           open_.pop_back();
-          if (!sax_.end_object()) {
-            return false;
-          }
-        } else if (container == '[' && *at_ == ']') {
-          ++at_;
-          open_.pop_back();
-          if (!sax_.end_array()) {
+          if (!close(container)) {
             return false;
           }
         } else {
@@ -153,6 +133,12 @@ class JsonTextReader {
   }
 
  private:
+  // The end of the container `container` opened ('{' or '['), at the position.
+  bool close(char container) {
+    ++at_;
+    return container == '{' ? sax_.end_object() : sax_.end_array();
+  }
+
   // A NUL byte ends the input as the end of the text does (nlohmann's lexer does the same).
   bool at_end() const { return at_ == end_ || *at_ == '\0'; }
 

@@ -181,32 +181,32 @@ TEST_F(AtomicFileTest, FailedRenameRemovesTheTempFileAndKeepsTheTarget) {
   EXPECT_EQ(testing::read_file(path / "inside"), "keep");
 }
 
-TEST_F(AtomicFileTest, FileTooLargeForTheLimitFailsWithEfbigAndLeavesNoTempFile) {
-  // In a child, so the file size limit and the ignored SIGXFSZ do not leak into other tests.
-  const auto path = temp_dir_.write("state.json", "old");
+// Runs write_beyond_file_size_limit() in a child, so that the file size limit and the
+// ignored SIGXFSZ do not leak into other tests; its exit code (-1 when it did not exit).
+int in_a_child(const std::filesystem::path& path, bool in_pieces) {
   const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
+  if (child < 0) {
+    return -1;
+  }
   if (child == 0) {
-    ::_exit(write_beyond_file_size_limit(path));
+    ::_exit(write_beyond_file_size_limit(path, in_pieces));
   }
   int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  if (::waitpid(child, &status, 0) != child || !WIFEXITED(status)) {
+    return -1;
+  }
+  return WEXITSTATUS(status);
+}
+
+TEST_F(AtomicFileTest, FileTooLargeForTheLimitFailsWithEfbigAndLeavesNoTempFile) {
+  const auto path = temp_dir_.write("state.json", "old");
+  EXPECT_EQ(in_a_child(path, false), 0);
   EXPECT_EQ(testing::read_file(path), "old");
 }
 
 TEST_F(AtomicFileTest, AFailedPieceDropsTheRestAndLeavesNoTempFile) {
   const auto path = temp_dir_.write("state.json", "old");
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::_exit(write_beyond_file_size_limit(path, true));
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(in_a_child(path, true), 0);
   EXPECT_EQ(testing::read_file(path), "old");
 }
 

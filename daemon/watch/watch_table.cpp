@@ -4,6 +4,8 @@
 
 #include "daemon/watch/watch_table.h"
 
+#include <algorithm>
+
 namespace apig_certd::watch {
 
 namespace {
@@ -14,20 +16,20 @@ namespace fs = std::filesystem;
 
 std::optional<int> WatchTable::add(const fs::path& directory, int wd) {
   std::optional<int> released;
-  const auto existing = wd_by_directory_.find(directory);
+  const auto existing = wd_by_directory_.find(directory.native());
   if (existing != wd_by_directory_.end()) {
     if (existing->second == wd) {
       return std::nullopt;
     }
     released = remove(directory);
   }
-  wd_by_directory_.emplace(directory, wd);
+  wd_by_directory_.emplace(directory.native(), wd);
   directories_by_wd_[wd].insert(directory);
   return released;
 }
 
 std::optional<int> WatchTable::remove(const fs::path& directory) {
-  const auto entry = wd_by_directory_.find(directory);
+  const auto entry = wd_by_directory_.find(directory.native());
   if (entry == wd_by_directory_.end()) {
     return std::nullopt;
   }
@@ -51,7 +53,7 @@ void WatchTable::forget(int wd) {
     return;
   }
   for (const fs::path& directory : entry->second) {
-    wd_by_directory_.erase(directory);
+    wd_by_directory_.erase(directory.native());
   }
   directories_by_wd_.erase(entry);
 }
@@ -63,7 +65,7 @@ const std::set<fs::path>& WatchTable::directories(int wd) const {
 }
 
 std::optional<int> WatchTable::wd(const fs::path& directory) const {
-  const auto entry = wd_by_directory_.find(directory);
+  const auto entry = wd_by_directory_.find(directory.native());
   if (entry == wd_by_directory_.end()) {
     return std::nullopt;
   }
@@ -74,8 +76,11 @@ std::vector<fs::path> WatchTable::directories() const {
   std::vector<fs::path> directories;
   directories.reserve(wd_by_directory_.size());
   for (const auto& [directory, wd] : wd_by_directory_) {
-    directories.push_back(directory);
+    directories.emplace_back(directory);
   }
+  // Sorted as paths (component by component), which the text order is not ("/a-b" comes
+  // before "/a/b" as text).
+  std::sort(directories.begin(), directories.end());
   return directories;
 }
 

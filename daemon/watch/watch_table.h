@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace apig_certd::watch {
@@ -41,7 +42,9 @@ class WatchTable {
   [[nodiscard]] std::vector<std::filesystem::path> directories() const;
 
  private:
-  std::map<std::filesystem::path, int> wd_by_directory_;
+  // By the path's text: std::filesystem::path compares component by component, which at a
+  // start with 1,000 watched directories cost more than the inotify_add_watch calls.
+  std::map<std::string, int> wd_by_directory_;
   std::map<int, std::set<std::filesystem::path>> directories_by_wd_;
 };
 

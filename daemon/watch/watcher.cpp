@@ -91,15 +91,15 @@ std::vector<InotifyEvent> read_events(int fd, std::vector<std::string>& warnings
   return events;
 }
 
-// Directory -> the bindings that want it watched.
-std::map<fs::path, std::set<std::string>> plan(
+// Directory (its path's text) -> the bindings that want it watched.
+std::map<std::string, std::set<std::string>> plan(
     const std::map<std::string, std::vector<fs::path>>& files) {
-  std::map<fs::path, std::set<std::string>> planned;
+  std::map<std::string, std::set<std::string>> planned;
   PathWalker walker;
   for (const auto& [binding, binding_files] : files) {
     for (const fs::path& file : binding_files) {
       for (const fs::path& directory : walker.directories_for(file)) {
-        planned[directory].insert(binding);
+        planned[directory.native()].insert(binding);
       }
     }
   }
@@ -143,7 +143,7 @@ Watcher::Changes Watcher::read_changes() {
       changes.overflow = true;
     }
     for (const fs::path& directory : table_.directories(event.wd)) {
-      const auto watching = bindings_by_directory_.find(directory);
+      const auto watching = bindings_by_directory_.find(directory.native());
       if (watching != bindings_by_directory_.end()) {
         changes.bindings.insert(watching->second.begin(), watching->second.end());
       }
@@ -198,22 +198,22 @@ std::vector<std::string> Watcher::rearm(Warnings report) {
   if (!fd_) {
     return warnings;
   }
-  std::map<fs::path, std::set<std::string>> watched;
-  std::set<fs::path> unwatchable;
+  std::map<std::string, std::set<std::string>> watched;
+  std::set<std::string> unwatchable;
   for (const auto& [planned, bindings] : plan(files_)) {
     const Result<fs::path> directory = add_watch(planned);
     if (directory) {
-      watched[*directory].insert(bindings.begin(), bindings.end());
+      watched[directory->native()].insert(bindings.begin(), bindings.end());
       continue;
     }
-    const fs::path failed = directory.error().field("directory").value_or(planned.string());
+    std::string failed = directory.error().field("directory").value_or(planned);
     if (report == Warnings::All || !unwatchable_.contains(failed)) {
       warnings.push_back(warning_text(directory.error()));
     }
-    unwatchable.insert(failed);
+    unwatchable.insert(std::move(failed));
   }
   for (const fs::path& directory : table_.directories()) {
-    if (!watched.contains(directory)) {
+    if (!watched.contains(directory.native())) {
       // As in add_watch(), a failure only means the kernel was first.
       if (const std::optional<int> released = table_.remove(directory)) {
         ::inotify_rm_watch(fd_.get(), *released);

@@ -81,8 +81,9 @@ class Watcher {
   sys::UniqueFd fd_;
   std::map<std::string, std::vector<std::filesystem::path>> files_;
   WatchTable table_;
-  std::map<std::filesystem::path, std::set<std::string>> bindings_by_directory_;
-  std::set<std::filesystem::path> unwatchable_;  // Failed at the last re-arm.
+  // Both by the directory path's text (see WatchTable).
+  std::map<std::string, std::set<std::string>> bindings_by_directory_;
+  std::set<std::string> unwatchable_;  // Failed at the last re-arm.
 };
 
 }  // namespace apig_certd::watch

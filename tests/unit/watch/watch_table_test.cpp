@@ -21,6 +21,19 @@ TEST(WatchTable, RemovingTheOnlyDirectoryReleasesItsDescriptor) {
   EXPECT_TRUE(table.directories().empty());
 }
 
+TEST(WatchTable, DirectoriesAreSortedAsPathsNotAsText) {
+  // The table keys directories by their text; the list is still in path order, in which
+  // "/live/a" comes before "/live-old" (as text, '-' sorts before '/').
+  WatchTable table;
+  EXPECT_EQ(table.add("/live-old", 1), std::nullopt);
+  EXPECT_EQ(table.add("/live/a", 2), std::nullopt);
+  EXPECT_EQ(table.add("/live", 3), std::nullopt);
+  EXPECT_EQ(table.directories(), (Paths{"/live", "/live/a", "/live-old"}));
+  EXPECT_EQ(table.wd("/live/a"), 2);
+  EXPECT_EQ(table.remove("/live-old"), 1);
+  EXPECT_EQ(table.directories(), (Paths{"/live", "/live/a"}));
+}
+
 TEST(WatchTable, SharedDescriptorIsKeptUntilItsLastDirectoryGoes) {
   WatchTable table;
   EXPECT_EQ(table.add("/a", 1), std::nullopt);

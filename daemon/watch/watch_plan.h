@@ -9,6 +9,8 @@
 #include <string>
 #include <unordered_map>
 
+#include <sys/types.h>
+
 namespace apig_certd::watch {
 
 // The most symbolic links followed for one file (Linux's MAXSYMLINKS, path_resolution(7)).
@@ -41,9 +43,9 @@ class PathWalker {
   std::size_t examined() const { return entries_.size(); }
 
   struct Entry {
-    std::filesystem::file_status status;
-    bool examined = false;         // lstat succeeded
-    std::filesystem::path target;  // readlink's answer, for symlinks
+    bool examined = false;  // lstat succeeded
+    mode_t mode = 0;        // its st_mode
+    std::string target;     // readlink's answer, for symlinks
     bool target_read = false;
   };
 

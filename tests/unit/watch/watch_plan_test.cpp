@@ -75,6 +75,17 @@ TEST_F(WatchPlanTest, AbsoluteLinkTargetIsFollowed) {
             (Directories{root() / "etc", root() / "store"}));
 }
 
+TEST_F(WatchPlanTest, LinkTargetsWithDotsAndRepeatedSlashesAreResolvedLikeTheKernelDoes) {
+  temp_dir().write("archive/a/cert1.pem", "pem");
+  symlink(".//..//archive/./a//cert1.pem", "live/cert.pem");
+  symlink("../../../../../../../../../../../../../../../.." + root().string() + "/archive/a/",
+          "up/a");
+  EXPECT_EQ(directories_for(root() / "live/cert.pem"),
+            (Directories{root() / "live", root() / "archive/a"}));
+  EXPECT_EQ(directories_for(root() / "up/a/cert1.pem"),
+            (Directories{root() / "up", root() / "archive/a"}));
+}
+
 TEST_F(WatchPlanTest, EveryHopOfAChainIsWatched) {
   temp_dir().write("c/cert.pem", "pem");
   symlink("../c/cert.pem", "b/cert.pem");

@@ -24,7 +24,10 @@ constexpr std::size_t kUnknownElements = static_cast<std::size_t>(-1);
 class JsonTextReader {
  public:
   JsonTextReader(std::string_view text, JsonSax& sax, std::string& error)
-      : begin_(text.data()), at_(text.data()), end_(text.data() + text.size()), sax_(sax),
+      : begin_(text.data()),
+        at_(text.data()),
+        end_(text.data() + text.size()),
+        sax_(sax),
         error_(error) {}
 
   bool read() {
@@ -454,8 +457,7 @@ class JsonTextReader {
 
 }  // namespace
 
-bool read_json(std::string_view text, nlohmann::json_sax<nlohmann::json>& sax,
-               std::string& error) {
+bool read_json(std::string_view text, nlohmann::json_sax<nlohmann::json>& sax, std::string& error) {
   return JsonTextReader(text, sax, error).read();
 }
 

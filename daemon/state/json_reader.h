@@ -23,7 +23,6 @@ namespace apig_certd::state {
 // Reads `text` into `sax`. True when the text is one JSON value and every event returned
 // true. False when an event returned false, or on a syntax error, for which `error` is set:
 // "parse error at line L, column C: what was wrong".
-bool read_json(std::string_view text, nlohmann::json_sax<nlohmann::json>& sax,
-               std::string& error);
+bool read_json(std::string_view text, nlohmann::json_sax<nlohmann::json>& sax, std::string& error);
 
 }  // namespace apig_certd::state

@@ -72,8 +72,7 @@ void prepend_components(std::string_view path, std::vector<std::string>& remaini
 
 std::string parent_of(const std::string& directory) {
   const std::size_t slash = directory.rfind('/');
-  return slash == 0 || slash == std::string::npos ? std::string("/")
-                                                  : directory.substr(0, slash);
+  return slash == 0 || slash == std::string::npos ? std::string("/") : directory.substr(0, slash);
 }
 
 std::string joined(const std::string& directory, const std::string& component) {

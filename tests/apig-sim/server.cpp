@@ -211,8 +211,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& optio
   }
   running->port_ = port;
   if (*listening < 0 || ::listen(*listening, SOMAXCONN) != 0) {
-    return fail(ErrorCode::Unavailable, "cannot raise the listen backlog of " + options.host +
-                                            ":" + std::to_string(port));
+    return fail(ErrorCode::Unavailable,
+                "cannot raise the listen backlog of " + options.host + ":" + std::to_string(port));
   }
   httplib::Server* raw = running->server_.get();
   running->listener_ = std::thread([raw] { raw->listen_after_bind(); });

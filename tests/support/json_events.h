@@ -36,9 +36,7 @@ class JsonEvents final : public nlohmann::json_sax<nlohmann::json> {
   }
   bool string(string_t& value) override { return add("string " + value); }
   bool binary(binary_t& /*value*/) override { return add("binary"); }
-  bool start_object(std::size_t elements) override {
-    return add("{ " + std::to_string(elements));
-  }
+  bool start_object(std::size_t elements) override { return add("{ " + std::to_string(elements)); }
   bool key(string_t& value) override { return add("key " + value); }
   bool end_object() override { return add("}"); }
   bool start_array(std::size_t elements) override { return add("[ " + std::to_string(elements)); }

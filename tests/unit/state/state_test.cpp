@@ -232,7 +232,8 @@ TEST(StateJson, WritesALargeStateInPiecesOfWholeEntries) {
     // brace is indented by four spaces), never inside one.
     EXPECT_GE(pieces[i].size(), 64U * 1024) << i;
     EXPECT_LT(pieces[i].size(), 72U * 1024) << i;
-    EXPECT_TRUE(pieces[i].ends_with("\n    }")) << i << ": ..." << pieces[i].substr(pieces[i].size() - 40);
+    EXPECT_TRUE(pieces[i].ends_with("\n    }"))
+        << i << ": ..." << pieces[i].substr(pieces[i].size() - 40);
   }
   EXPECT_TRUE(pieces.back().ends_with("}\n"));
 

@@ -70,9 +70,9 @@ int write_beyond_file_size_limit(const std::filesystem::path& path, bool in_piec
       write(std::string(1024, 'x'));
     }
   };
-  const Result<void> written =
-      in_pieces ? write_file_atomically(path, four_pieces, 0600)
-                : write_file_atomically(path, std::string(4096, 'x'), 0600);
+  const Result<void> written = in_pieces
+                                   ? write_file_atomically(path, four_pieces, 0600)
+                                   : write_file_atomically(path, std::string(4096, 'x'), 0600);
   if (written) {
     return 1;
   }

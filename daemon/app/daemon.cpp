@@ -39,14 +39,6 @@ std::string join(const std::vector<std::string>& names) {
   return text;
 }
 
-std::size_t target_count(const settings::Settings& config) {
-  std::size_t count = 0;
-  for (const settings::BindingSettings& binding : config.bindings) {
-    count += binding.targets.size();
-  }
-  return count;
-}
-
 // Why a bundle is not ready to bind, or nullopt when it loads and passes the checks.
 std::optional<std::string> mid_change_problem(const settings::BindingSettings& binding,
                                               SystemTime now) {
@@ -213,7 +205,8 @@ void Daemon::watch_files() {
 int Daemon::run() {
   const std::vector<std::filesystem::path> directories = watcher_.watched_directories();
   log_.write(LogLevel::Info, "started: " + std::to_string(config_->bindings.size()) +
-                                 " binding(s), " + std::to_string(target_count(*config_)) +
+                                 " binding(s), " +
+                                 std::to_string(settings::target_count(*config_)) +
                                  " target(s), watching " + std::to_string(directories.size()) +
                                  " director" + (directories.size() == 1 ? "y" : "ies") +
                                  "; state in '" + store_.directory().string() + "'");

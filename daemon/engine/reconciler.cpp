@@ -1064,12 +1064,8 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
   std::vector<LoadedBinding> loaded;
   std::vector<Work> work;
   // Both are large per entry: growing them by doubling would touch twice the memory.
-  std::size_t target_count = 0;
-  for (const settings::BindingSettings& binding : config_.bindings) {
-    target_count += binding.targets.size();
-  }
   loaded.reserve(config_.bindings.size());
-  work.reserve(target_count);
+  work.reserve(settings::target_count(config_));
   for (const settings::BindingSettings& binding : config_.bindings) {
     if (!options.bindings.empty() && std::find(options.bindings.begin(), options.bindings.end(),
                                                binding.name) == options.bindings.end()) {

@@ -67,4 +67,12 @@ std::string_view to_string(NotifyEvent event) {
   return "failed";
 }
 
+std::size_t target_count(const Settings& config) {
+  std::size_t count = 0;
+  for (const BindingSettings& binding : config.bindings) {
+    count += binding.targets.size();
+  }
+  return count;
+}
+
 }  // namespace apig_certd::settings

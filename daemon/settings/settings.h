@@ -161,6 +161,9 @@ struct Settings {
   std::vector<std::string> warnings;
 };
 
+// The targets of every binding, counted.
+std::size_t target_count(const Settings& config);
+
 // Reads and validates the config file of DESIGN.md §3.
 //
 // Nothing but the config file is read: certificate files need not exist (that is `check`'s

@@ -84,9 +84,6 @@ void write_created(PrettyJsonWriter& out, const std::vector<CreatedCertificate>&
 }
 
 void write_target(PrettyJsonWriter& out, const TargetState& target) {
-  const auto text = [&out](const char* name, std::string_view value) {
-    text_member(out, name, value);
-  };
   const auto time = [&out](const char* name, const std::optional<SystemTime>& value) {
     out.key(name);
     write_time(out, value);
@@ -96,29 +93,29 @@ void write_target(PrettyJsonWriter& out, const TargetState& target) {
     out.integer(value);
   };
   out.begin_object();
-  text("binding", target.binding);
-  text("instance_id", target.instance_id);
-  text("group_id", target.group_id);
-  text("domain", target.domain);
-  text("domain_id", target.domain_id);
-  text("disk_sha256", target.disk_sha256);
+  text_member(out, "binding", target.binding);
+  text_member(out, "instance_id", target.instance_id);
+  text_member(out, "group_id", target.group_id);
+  text_member(out, "domain", target.domain);
+  text_member(out, "domain_id", target.domain_id);
+  text_member(out, "disk_sha256", target.disk_sha256);
   time("disk_not_after", target.disk_not_after);
-  text("bound_sha256", target.bound_sha256);
-  text("bound_name", target.bound_name);
-  text("ssl_id", target.ssl_id);
+  text_member(out, "bound_sha256", target.bound_sha256);
+  text_member(out, "bound_name", target.bound_name);
+  text_member(out, "ssl_id", target.ssl_id);
   time("bound_at", target.bound_at);
   time("bound_not_after", target.bound_not_after);
   number("cname_status", target.cname_status);
-  text("last_result", target.last_result);
+  text_member(out, "last_result", target.last_result);
   time("last_attempt", target.last_attempt);
   out.key("last_error");
   write_last_error(out, target.last_error);
   number("consecutive_failures", target.consecutive_failures);
   time("next_attempt", target.next_attempt);
-  text("failed_sha256", target.failed_sha256);
-  text("verified_sha256", target.verified_sha256);
+  text_member(out, "failed_sha256", target.failed_sha256);
+  text_member(out, "verified_sha256", target.verified_sha256);
   time("verified_at", target.verified_at);
-  text("expiring_sha256", target.expiring_sha256);
+  text_member(out, "expiring_sha256", target.expiring_sha256);
   number("bind_successes", target.bind_successes);
   number("bind_failures", target.bind_failures);
   time("last_success", target.last_success);
@@ -143,29 +140,26 @@ void write_identity(PrettyJsonWriter& out, const sys::FileIdentity& identity) {
 }
 
 void write_facts(PrettyJsonWriter& out, const cert::BundleFacts& facts) {
-  const auto text = [&out](const char* name, std::string_view value) {
-    text_member(out, name, value);
-  };
   out.begin_object();
-  text("cert", facts.paths.cert.string());
-  text("key", facts.paths.key.string());
-  text("sha256", facts.sha256);
-  text("not_before", format_utc_iso8601(facts.not_before));
-  text("not_after", format_utc_iso8601(facts.not_after));
+  text_member(out, "cert", facts.paths.cert.string());
+  text_member(out, "key", facts.paths.key.string());
+  text_member(out, "sha256", facts.sha256);
+  text_member(out, "not_before", format_utc_iso8601(facts.not_before));
+  text_member(out, "not_after", format_utc_iso8601(facts.not_after));
   out.key("sans");
   out.begin_array();
   for (const std::string& san : facts.sans) {
     out.string(san);
   }
   out.end_array();
-  text("common_name", facts.common_name);
-  text("subject", facts.subject);
-  text("serial", facts.serial);
-  text("issuer", facts.issuer);
-  text("key_type", cert::to_string(facts.key_type));
+  text_member(out, "common_name", facts.common_name);
+  text_member(out, "subject", facts.subject);
+  text_member(out, "serial", facts.serial);
+  text_member(out, "issuer", facts.issuer);
+  text_member(out, "key_type", cert::to_string(facts.key_type));
   out.key("key_bits");
   out.integer(facts.key_bits);
-  text("ec_curve", facts.ec_curve);
+  text_member(out, "ec_curve", facts.ec_curve);
   out.key("key_matches_leaf");
   out.boolean(facts.key_matches_leaf);
   out.key("leaf_file_position");
@@ -176,7 +170,7 @@ void write_facts(PrettyJsonWriter& out, const cert::BundleFacts& facts) {
     out.begin_object();
     out.key("file_position");
     out.unsigned_integer(link.file_position);
-    text("subject", link.subject);
+    text_member(out, "subject", link.subject);
     out.key("issues_previous");
     out.boolean(link.issues_previous);
     out.key("issues_other");
@@ -190,9 +184,9 @@ void write_facts(PrettyJsonWriter& out, const cert::BundleFacts& facts) {
   out.begin_array();
   for (const cert::Problem& problem : facts.load_warnings) {
     out.begin_object();
-    text("severity", cert::to_string(problem.severity));
-    text("apig_code", problem.apig_code);
-    text("message", problem.message);
+    text_member(out, "severity", cert::to_string(problem.severity));
+    text_member(out, "apig_code", problem.apig_code);
+    text_member(out, "message", problem.message);
     out.end_object();
   }
   out.end_array();
@@ -752,16 +746,10 @@ class StateSax final : public nlohmann::json_sax<json> {
   // A syntax error found by read_json().
   void syntax_error(std::string what) { syntax_error_ = std::move(what); }
 
-  // Part of nlohmann's SAX interface; read_json() reports syntax errors through
-  // syntax_error() instead.
+  // Part of nlohmann's SAX interface, which read_json() does not call: it reports syntax
+  // errors through syntax_error().
   bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
-                   const nlohmann::detail::exception& error) override {
-    // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
-    syntax_error_ = error.what();
-    if (const auto end = syntax_error_.find("] ");
-        syntax_error_.starts_with("[json.") && end != std::string::npos) {
-      syntax_error_.erase(0, end + 2);
-    }
+                   const nlohmann::detail::exception& /*error*/) override {
     return false;
   }
 

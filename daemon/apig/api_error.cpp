@@ -98,6 +98,19 @@ ErrorCode classify_status(long http_status, std::string_view error_code) {
   return ErrorCode::InvalidArgument;
 }
 
+namespace {
+
+// Retry-After in whole seconds (the HTTP-date form is not used by APIG); nullopt otherwise.
+std::optional<Duration> parse_retry_after(std::string_view value) {
+  if (value.empty() || value.size() > 6 ||
+      value.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return std::chrono::seconds(std::stol(std::string(value)));
+}
+
+}  // namespace
+
 Error api_error(std::string_view what, const http::Response& response) {
   const ErrorBody body = parse_error_body(response.body);
   std::string request_id = body.request_id;
@@ -131,10 +144,27 @@ Error api_error(std::string_view what, const http::Response& response) {
   if (!request_id.empty()) {
     error.with_field("request_id", request_id);
   }
+  RemoteAnswer answer{response.status, body.error_code, std::nullopt};
   if (const std::optional<std::string> retry_after = response.header("Retry-After")) {
     error.with_field("retry_after", *retry_after);
+    answer.retry_after = parse_retry_after(*retry_after);
   }
-  return error;
+  return std::move(error).with_remote(std::move(answer));
+}
+
+ApigError apig_error(const Error& error) {
+  if (!error.remote()) {
+    return ApigError::None;
+  }
+  return error.remote()->service_code == "APIG.2051" ? ApigError::DomainHasCertificate
+                                                     : ApigError::Other;
+}
+
+bool outcome_unknown(const Error& error) {
+  if (!error.remote()) {
+    return error.code() == ErrorCode::Timeout || error.code() == ErrorCode::Unavailable;
+  }
+  return error.remote()->http_status >= 500;
 }
 
 }  // namespace apig_certd::apig

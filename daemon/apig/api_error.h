@@ -16,6 +16,21 @@
 
 namespace apig_certd::apig {
 
+// The APIG answers the engine decides on; every other code is Other. The only place that
+// reads APIG's error code text (api_error.cpp).
+enum class ApigError {
+  None,                  // not an APIG answer (a transport failure, a timeout)
+  Other,                 // an APIG error the engine has no special handling for
+  DomainHasCertificate,  // APIG.2051: the domain already has a certificate bound
+};
+
+// Which of the above `error` is.
+ApigError apig_error(const Error& error);
+
+// True when a failed request may still have been carried out: no HTTP answer (a timeout, a
+// cut connection) or a 5xx, after which APIG may have acted before failing.
+bool outcome_unknown(const Error& error);
+
 // A plain-words hint for an APIG error code, or "" when we have none.
 std::string_view hint_for(std::string_view error_code);
 

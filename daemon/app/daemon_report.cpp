@@ -25,7 +25,7 @@ std::vector<service::LogField> fields_of(const engine::TargetOutcome& outcome,
     if (!entry->ssl_id.empty()) {
       fields.push_back({"SSL_ID", entry->ssl_id});
     }
-    if (entry->last_error && outcome.result == "failed") {
+    if (entry->last_error && state::is_failure(outcome.result)) {
       fields.push_back({"APIG_ERROR_CODE", entry->last_error->code});
     }
   }
@@ -62,8 +62,8 @@ std::vector<LogLine> describe_pass(const engine::ReconcileReport& report,
         old_entry->cname_status != entry->cname_status ||
         old_entry->verified_sha256 != entry->verified_sha256 || outcome.deleted > 0;
     LogLevel level = LogLevel::Info;
-    std::string result = outcome.result;
-    if (outcome.result == "failed") {
+    std::string result(state::words(outcome.result));
+    if (state::is_failure(outcome.result)) {
       level = LogLevel::Error;
     } else if (written) {
       result = "bound";
@@ -89,16 +89,17 @@ std::string status_line(const settings::Settings& config, const state::State& st
       const state::TargetState* entry =
           find(state, state::target_key(binding.name, target.instance_id, target.group_id,
                                         target.domain, target.domain_id));
-      if (entry == nullptr || entry->last_result.empty()) {
+      if (entry == nullptr || !entry->last_result) {
         ++pending;
         continue;
       }
       if (entry->disk_not_after && *entry->disk_not_after < now + config.daemon.renew_warning) {
         ++expiring;
       }
-      if (entry->last_result == "in_sync" || entry->last_result == "bound") {
+      if (entry->last_result == state::TargetResult::InSync ||
+          entry->last_result == state::TargetResult::Bound) {
         ++in_sync;
-      } else if (entry->last_result == "resolving") {
+      } else if (entry->last_result == state::TargetResult::Resolving) {
         ++resolving;
       } else {
         ++failed;

@@ -91,8 +91,8 @@ std::string render_metrics(const settings::Settings& config, const state::State&
   out.family("apig_certd_target_in_sync", "gauge",
              "1 when the newest valid certificate is bound and its CNAME resolved.", state,
              [&](const state::TargetState& target, const std::string& name) {
-               const bool in_sync =
-                   target.last_result == "in_sync" || target.last_result == "bound";
+               const bool in_sync = target.last_result == state::TargetResult::InSync ||
+                                    target.last_result == state::TargetResult::Bound;
                out.sample(name, labels(target), in_sync ? 1 : 0);
              });
   out.family("apig_certd_certificate_expiring", "gauge",

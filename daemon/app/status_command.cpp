@@ -55,9 +55,13 @@ struct Row {
   bool in_config = true;
 };
 
+std::string result_token(const state::TargetState& entry) {
+  return entry.last_result ? std::string(state::token(*entry.last_result)) : std::string();
+}
+
 bool row_ok(const Row& row) {
-  return row.entry != nullptr &&
-         (row.entry->last_result == "bound" || row.entry->last_result == "in_sync");
+  return row.entry != nullptr && (row.entry->last_result == state::TargetResult::Bound ||
+                                  row.entry->last_result == state::TargetResult::InSync);
 }
 
 ordered_json time_or_null(const std::optional<SystemTime>& time) {
@@ -91,7 +95,7 @@ ordered_json row_json(const Row& row, SystemTime now) {
                            ? ordered_json(nullptr)
                            : ordered_json{{"sha256", entry->verified_sha256},
                                           {"at", time_or_null(entry->verified_at)}};
-  target["last_result"] = entry->last_result;
+  target["last_result"] = result_token(*entry);
   target["last_attempt"] = time_or_null(entry->last_attempt);
   if (entry->last_error) {
     target["last_error"] = {{"code", entry->last_error->code},
@@ -138,7 +142,7 @@ std::vector<std::string> row_text(const Row& row, SystemTime now) {
                          ? ""
                          : "; the bound certificate is not verified yet"));
   }
-  lines.push_back("  last:     " + entry->last_result +
+  lines.push_back("  last:     " + result_token(*entry) +
                   (entry->last_attempt
                        ? " (last write " + format_utc_iso8601(*entry->last_attempt) + ")"
                        : ""));

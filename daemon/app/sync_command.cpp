@@ -56,14 +56,17 @@ std::string summary(const engine::ReconcileReport& report, bool dry_run) {
   int resolving = 0;
   int would = 0;
   for (const engine::TargetOutcome& outcome : report.outcomes) {
-    bound += outcome.result == "bound" ? 1 : 0;
-    in_sync += outcome.result == "in sync" ? 1 : 0;
-    resolving += outcome.result == "resolving" ? 1 : 0;
-    would += outcome.result.starts_with("would") ? 1 : 0;
+    bound += outcome.result == state::TargetResult::Bound ? 1 : 0;
+    in_sync += outcome.result == state::TargetResult::InSync ? 1 : 0;
+    resolving += outcome.result == state::TargetResult::Resolving ? 1 : 0;
+    would += outcome.result == state::TargetResult::WouldBind ||
+                     outcome.result == state::TargetResult::WouldUpdate
+                 ? 1
+                 : 0;
   }
   const int failed = static_cast<int>(std::count_if(
       report.outcomes.begin(), report.outcomes.end(),
-      [](const engine::TargetOutcome& outcome) { return outcome.result == "failed"; }));
+      [](const engine::TargetOutcome& outcome) { return state::is_failure(outcome.result); }));
   std::string text = std::string(dry_run ? "sync --dry-run: " : "sync: ") +
                      std::to_string(report.outcomes.size()) + " target(s): ";
   if (dry_run) {
@@ -222,9 +225,9 @@ int run_sync_with(const settings::Settings& config, const CommandLine& line,
       print_line(output.err, "warning: binding '" + outcome.binding + "' -> " + outcome.target +
                                  ": " + warning);
     }
-    print_line(output.out, outcome.result + ": binding '" + outcome.binding + "' -> " +
-                               outcome.target + " (group " + outcome.group_id +
-                               "): " + outcome.detail);
+    print_line(output.out, std::string(state::words(outcome.result)) + ": binding '" +
+                               outcome.binding + "' -> " + outcome.target + " (group " +
+                               outcome.group_id + "): " + outcome.detail);
   }
   std::fflush(output.out);
   if (!changes.empty()) {

@@ -4,8 +4,13 @@
 //
 // Two timelines: wall-clock time (certificate validity, names, state timestamps) and
 // monotonic time (timeouts, backoff, scheduling), which never jumps when the clock is set.
+// Sleeping goes through the clock too, so a test's fake clock turns a backoff of minutes into
+// an advance of its monotonic time.
 
 #include <chrono>
+
+#include "daemon/core/duration.h"
+#include "daemon/core/stop_signal.h"
 
 namespace apig_certd {
 
@@ -25,6 +30,9 @@ class Clock {
   virtual SystemTime now() const = 0;
   // Monotonic time, for durations and deadlines.
   virtual MonotonicTime monotonic_now() const = 0;
+  // Sleeps for `duration`, cut short when `stop` (may be null) is requested. True when the
+  // whole time passed.
+  virtual bool sleep_for(Duration duration, StopSignal* stop) const = 0;
 };
 
 // The real clocks of the machine.
@@ -32,6 +40,7 @@ class SystemClock final : public Clock {
  public:
   SystemTime now() const override { return std::chrono::system_clock::now(); }
   MonotonicTime monotonic_now() const override { return std::chrono::steady_clock::now(); }
+  bool sleep_for(Duration duration, StopSignal* stop) const override;
 };
 
 }  // namespace apig_certd

@@ -111,6 +111,11 @@ Error&& Error::with_field(std::string name, std::string value) && {
   return std::move(*this);
 }
 
+Error&& Error::with_remote(RemoteAnswer answer) && {
+  remote_ = std::move(answer);
+  return std::move(*this);
+}
+
 Error& Error::with_field(std::string name, std::string value) & {
   for (auto& [existing, existing_value] : fields_) {
     if (existing == name) {

@@ -9,6 +9,7 @@
 //   Error::from_errno("inotify_add_watch", errno).with_context("watching '/etc/ssl/private'")
 //   -> "watching '/etc/ssl/private': inotify_add_watch: Permission denied"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,17 @@ std::string_view to_string(ErrorCode code);
 // True for the codes that mean "retry with backoff".
 bool is_retryable(ErrorCode code);
 
+// What a remote service answered, as typed facts for decisions (retry, re-read, make room).
+// Filled by the code that parses the answer (apig/api_error.h); the service's code is kept as
+// sent and interpreted only by that parser.
+struct RemoteAnswer {
+  long http_status = 0;
+  std::string service_code;  // e.g. "APIG.2051"; empty when the body had none
+  std::optional<std::chrono::milliseconds> retry_after;  // a Retry-After of whole seconds
+
+  bool operator==(const RemoteAnswer&) const = default;
+};
+
 class Error {
  public:
   Error(ErrorCode code, std::string message);
@@ -51,6 +63,10 @@ class Error {
   // The field's value, or nullopt.
   std::optional<std::string> field(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+  // The remote service's answer, when the failure is one (an HTTP error status).
+  Error&& with_remote(RemoteAnswer answer) &&;
+  const std::optional<RemoteAnswer>& remote() const { return remote_; }
 
   // Adds an outer layer of context ("reading '/etc/x'"). Rendered outermost first.
   Error&& with_context(std::string context) &&;
@@ -72,6 +88,7 @@ class Error {
   std::optional<int> errnum_;
   std::vector<std::string> context_;  // Innermost first, as added.
   std::vector<std::pair<std::string, std::string>> fields_;
+  std::optional<RemoteAnswer> remote_;
 };
 
 // The text of an errno value, thread-safe (strerror_r), e.g. "Permission denied".

@@ -1,4 +1,4 @@
-// BackgroundTasks: an atomic index handed out to a few threads, as in WorkerPool.
+// BackgroundTasks: an atomic index handed out to a few threads.
 
 #include "daemon/engine/background_tasks.h"
 
@@ -7,15 +7,14 @@
 
 namespace apig_certd::engine {
 
-BackgroundTasks::BackgroundTasks(std::size_t count, std::size_t threads,
-                                 std::function<void(std::size_t)> task)
+BackgroundTasks::BackgroundTasks(std::size_t count, std::size_t threads, Task task)
     : task_(std::move(task)), count_(count) {
   const std::size_t started = std::min(count, std::max<std::size_t>(threads, 1));
   threads_.reserve(started);
   for (std::size_t t = 0; t < started; ++t) {
-    threads_.emplace_back([this] {
+    threads_.emplace_back([this, t] {
       for (std::size_t i = next_.fetch_add(1); i < count_; i = next_.fetch_add(1)) {
-        task_(i);
+        task_(i, t);
       }
     });
   }

@@ -4,7 +4,8 @@
 // parses bundles (a first start, renewals, a fleet-wide sync) used to queue the parsing behind
 // the group reads on the pool's threads, which mostly wait on the network: the cores idled
 // through the reads, then the reads' threads parsed. Started before the reads, the parsing
-// runs on one thread per core while the reads are in flight.
+// runs on one thread per core while the reads are in flight. The worker pool's batches run on
+// it too: each of its threads is told its index, which picks the thread's APIG client.
 
 #include <atomic>
 #include <cstddef>
@@ -16,9 +17,10 @@ namespace apig_certd::engine {
 
 class BackgroundTasks {
  public:
-  // Starts calling task(i) for every i in [0, count) on min(count, threads) new threads
-  // (threads 0 counts as 1). Tasks must not throw.
-  BackgroundTasks(std::size_t count, std::size_t threads, std::function<void(std::size_t)> task);
+  // Starts calling task(i, t) for every i in [0, count) on min(count, threads) new threads
+  // (threads 0 counts as 1), t being the thread's index. Tasks must not throw.
+  using Task = std::function<void(std::size_t index, std::size_t thread)>;
+  BackgroundTasks(std::size_t count, std::size_t threads, Task task);
   // Waits for every task.
   ~BackgroundTasks() { wait(); }
   BackgroundTasks(const BackgroundTasks&) = delete;
@@ -30,7 +32,7 @@ class BackgroundTasks {
   void wait();
 
  private:
-  std::function<void(std::size_t)> task_;
+  Task task_;
   std::size_t count_;
   std::atomic<std::size_t> next_{0};
   std::vector<std::jthread> threads_;

@@ -24,6 +24,9 @@
 
 namespace apig_certd::engine {
 
+// The cache by binding name.
+using BundleCache = std::map<std::string, state::BundleCacheEntry>;
+
 enum class BundleSource {
   // The cached facts when both files are unchanged; otherwise parse (and refresh the entry).
   CacheWhenUnchanged,

@@ -154,7 +154,7 @@ std::optional<TargetPlan> check_backoff(const TargetInput& input, SystemTime now
   if (state == nullptr || !state->next_attempt || *state->next_attempt <= now) {
     return std::nullopt;
   }
-  if (state->last_result != "failed" || state->failed_sha256 != plan.sha256) {
+  if (state->last_result != state::TargetResult::Failed || state->failed_sha256 != plan.sha256) {
     return std::nullopt;  // The file changed since the failure: act now.
   }
   plan.action = Action::Wait;

@@ -1,11 +1,12 @@
 #pragma once
 
-// The reconciler: one pass of DESIGN.md §4 with real I/O. Observe (load each binding's
-// bundle once, or take its facts from the bundle cache; read each API group once), plan
-// (plan.h, pure), execute the writes with at most `daemon.concurrency` requests in flight,
-// poll the CNAME status until resolved, and record every outcome in the state, then delete
-// superseded certificates (cleanup.h). A pass over every binding also drops the bundle cache
-// entries of bindings no longer configured. The caller holds the state lock and saves the
+// The reconciler: one pass of DESIGN.md §4 with real I/O, in four steps, each a unit of its
+// own: observe (observe.h: files and groups), plan (plan.h, pure), execute (bind.h: each
+// write a small state machine, at most `daemon.concurrency` requests in flight; then the
+// CNAME poll, cname_poll.h, and the TLS probe of verify = true), record (outcome.h: the
+// outcome of each target computed once, then written into the state), then the cleanup of
+// superseded certificates (cleanup.h). The bundle cache (bundle_cache.h) lives here, in
+// memory, across the passes of one Reconciler. The caller holds the state lock and saves the
 // state.
 
 #include <functional>
@@ -19,7 +20,9 @@
 #include "daemon/core/clock.h"
 #include "daemon/core/stop_signal.h"
 #include "daemon/engine/bundle_cache.h"
+#include "daemon/engine/outcome.h"
 #include "daemon/engine/plan.h"
+#include "daemon/engine/worker_pool.h"
 #include "daemon/settings/settings.h"
 #include "daemon/state/state.h"
 
@@ -42,21 +45,6 @@ struct ReconcileOptions {
   // How long the pass keeps retrying transient failures (default poll.timeout). The daemon
   // keeps its passes short and retries on its own schedule (next_attempt) instead.
   std::optional<Duration> retry_deadline;
-};
-
-// What happened to one target, as the user sees it.
-struct TargetOutcome {
-  std::string key;
-  std::string binding;
-  std::string target;  // the domain, or "domain_id X"
-  std::string group_id;
-  // "bound", "in sync", "failed", "resolving"; with --dry-run: "would bind", "would update",
-  // "in sync", "failed".
-  std::string result;
-  std::string detail;  // why, or what is bound now
-  std::vector<std::string> warnings;
-  bool ok = false;  // counts towards exit 0
-  int deleted = 0;  // superseded certificates the cleanup deleted (cleanup.h)
 };
 
 struct ReconcileReport {
@@ -84,11 +72,16 @@ class Reconciler {
   Result<ReconcileReport> run(state::State& state, const ReconcileOptions& options);
 
  private:
+  // A pool of `daemon.concurrency` clients at most (fewer for fewer targets), reusing those
+  // of earlier passes.
+  Result<WorkerPool> make_pool(std::size_t targets);
+
   const settings::Settings& config_;
   ClientFactory clients_;
   const Clock& clock_;
   std::mt19937_64 random_;
   std::vector<apig::ClientHandle> idle_clients_;
+  BundleCache bundle_cache_;
   // Like the clients, kept across passes: the private-key decoders the workers parse with.
   cert::KeyDecoders key_decoders_;
 };

@@ -5,13 +5,13 @@ namespace apig_certd::notify {
 namespace {
 
 bool is_ok(const state::TargetState& target) {
-  return target.last_result == "bound" || target.last_result == "in_sync" ||
-         target.last_result == "resolving";
+  return target.last_result && state::is_serving(*target.last_result);
 }
 
 bool is_failing(const state::TargetState& target) {
-  return target.last_result == "failed" || target.last_result == "invalid" ||
-         target.last_result == "refused";
+  return target.last_result == state::TargetResult::Failed ||
+         target.last_result == state::TargetResult::Invalid ||
+         target.last_result == state::TargetResult::Refused;
 }
 
 bool same_failure(const state::TargetState& a, const state::TargetState& b) {
@@ -46,7 +46,8 @@ void add_changes(const std::string& key, const state::TargetState* before,
   const bool rebound_ours = wrote && before != nullptr && !before->bound_sha256.empty() &&
                             before->bound_sha256 == after.bound_sha256;
   const bool entered_drift =
-      after.last_result == "drift" && (before == nullptr || before->last_result != "drift");
+      after.last_result == state::TargetResult::Drift &&
+      (before == nullptr || before->last_result != state::TargetResult::Drift);
   if (entered_drift) {
     changes.push_back(disk_change(NotifyEvent::Drift, key, after));
   } else if (rebound_ours) {
@@ -55,8 +56,8 @@ void add_changes(const std::string& key, const state::TargetState* before,
   if (wrote) {
     changes.push_back(bound_change(NotifyEvent::Bound, key, after));
   }
-  const bool was_failing =
-      before != nullptr && (is_failing(*before) || before->last_result == "drift");
+  const bool was_failing = before != nullptr && (is_failing(*before) ||
+                                                 before->last_result == state::TargetResult::Drift);
   if (was_failing && is_ok(after)) {
     changes.push_back(bound_change(NotifyEvent::Recovered, key, after));
   }

@@ -46,10 +46,10 @@ std::string payload_json(const Change& change, SystemTime now, std::string_view 
   } else {
     out += "null";
   }
-  append_string(out, "result", target.last_result);
+  append_string(out, "result",
+                target.last_result ? std::string(state::token(*target.last_result)) : "");
   append_field(out, "error");
-  const bool failing = target.last_result != "bound" && target.last_result != "in_sync" &&
-                       target.last_result != "resolving";
+  const bool failing = !target.last_result || !state::is_serving(*target.last_result);
   if (failing && target.last_error) {
     out += "{";
     append_string(out, "code", target.last_error->code);

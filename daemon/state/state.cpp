@@ -106,7 +106,8 @@ void write_target(PrettyJsonWriter& out, const TargetState& target) {
   time("bound_at", target.bound_at);
   time("bound_not_after", target.bound_not_after);
   number("cname_status", target.cname_status);
-  text_member(out, "last_result", target.last_result);
+  text_member(out, "last_result",
+              target.last_result ? token(*target.last_result) : std::string_view());
   time("last_attempt", target.last_attempt);
   out.key("last_error");
   write_last_error(out, target.last_error);
@@ -427,7 +428,12 @@ Result<TargetState> parse_target(const json& value, const std::string& path) {
           [&] { return reader.time("bound_at", target.bound_at); },
           [&] { return reader.time("bound_not_after", target.bound_not_after); },
           [&] { return reader.integer("cname_status", target.cname_status); },
-          [&] { return reader.string("last_result", target.last_result); },
+          [&] {
+            std::string text;
+            Result<void> text_read = reader.string("last_result", text);
+            target.last_result = parse_target_result(text);
+            return text_read;
+          },
           [&] { return reader.time("last_attempt", target.last_attempt); },
           [&] { return reader.integer("consecutive_failures", target.consecutive_failures); },
           [&] { return reader.time("next_attempt", target.next_attempt); },

@@ -17,6 +17,7 @@
 #include "daemon/cert/bundle_facts.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/result.h"
+#include "daemon/state/target_result.h"
 #include "daemon/sys/file_identity.h"
 
 namespace apig_certd::state {
@@ -69,9 +70,8 @@ struct TargetState {
   std::string ssl_id;
   std::optional<SystemTime> bound_at;
   std::optional<SystemTime> bound_not_after;
-  int cname_status = 0;     // 0 unknown, 1..4 as APIG
-  std::string last_result;  // "bound", "in_sync", "resolving", "failed", "invalid", "refused",
-                            // "drift"
+  int cname_status = 0;                     // 0 unknown, 1..4 as APIG
+  std::optional<TargetResult> last_result;  // none: never tried
   std::optional<SystemTime> last_attempt;
   std::optional<LastError> last_error;
   int consecutive_failures = 0;

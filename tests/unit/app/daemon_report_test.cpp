@@ -9,7 +9,7 @@ using std::chrono::hours;
 
 const SystemTime kNow = SystemTime(hours(24 * 365 * 56));
 
-engine::TargetOutcome outcome(const std::string& key, const std::string& result,
+engine::TargetOutcome outcome(const std::string& key, state::TargetResult result,
                               const std::string& detail) {
   engine::TargetOutcome value;
   value.key = key;
@@ -24,7 +24,7 @@ engine::TargetOutcome outcome(const std::string& key, const std::string& result,
 state::TargetState entry(const std::string& result) {
   state::TargetState value;
   value.binding = "www";
-  value.last_result = result;
+  value.last_result = state::parse_target_result(result);
   value.disk_sha256 = "ab12";
   value.ssl_id = "ssl-1";
   return value;
@@ -41,7 +41,8 @@ bool has_field(const LogLine& line, const std::string& name, const std::string& 
 
 TEST(DescribePass, ABindIsInfoWithStructuredFields) {
   engine::ReconcileReport report;
-  report.outcomes.push_back(outcome("k", "resolving", "'www_x' (ssl_id ssl-1), CNAME status 1"));
+  report.outcomes.push_back(
+      outcome("k", state::TargetResult::Resolving, "'www_x' (ssl_id ssl-1), CNAME status 1"));
   state::State before;
   state::State after;
   after.targets["k"] = entry("resolving");
@@ -58,7 +59,7 @@ TEST(DescribePass, ABindIsInfoWithStructuredFields) {
 
 TEST(DescribePass, StillInSyncIsOnlyDebug) {
   engine::ReconcileReport report;
-  report.outcomes.push_back(outcome("k", "in sync", "'www_x' is bound"));
+  report.outcomes.push_back(outcome("k", state::TargetResult::InSync, "'www_x' is bound"));
   state::State before;
   before.targets["k"] = entry("in_sync");
   const std::vector<LogLine> lines = describe_pass(report, before, before);
@@ -69,7 +70,7 @@ TEST(DescribePass, StillInSyncIsOnlyDebug) {
 TEST(DescribePass, AFirstVerificationIsInfo) {
   engine::ReconcileReport report;
   report.outcomes.push_back(outcome(
-      "k", "in sync",
+      "k", state::TargetResult::InSync,
       "'www_x' is bound, CNAME resolved; verified: www.example.com serves ab12ab12ab12ab12..."));
   state::State before;
   before.targets["k"] = entry("in_sync");
@@ -84,7 +85,7 @@ TEST(DescribePass, AFirstVerificationIsInfo) {
 
 TEST(DescribePass, FailuresAreErrorsWithTheApigCodeAndWarningsAreWarnings) {
   engine::ReconcileReport report;
-  report.outcomes.push_back(outcome("k", "failed", "APIG.2101: key mismatch"));
+  report.outcomes.push_back(outcome("k", state::TargetResult::Failed, "APIG.2101: key mismatch"));
   report.outcomes.back().warnings.push_back("the certificate on disk expires in 3 days");
   state::State before;
   before.targets["k"] = entry("failed");

@@ -19,7 +19,7 @@ state::State two_targets() {
   www.domain = "www.example.com";
   www.disk_not_after = kMetricsNow + hours(24 * 60);
   www.bound_not_after = kMetricsNow + hours(24 * 60);
-  www.last_result = "in_sync";
+  www.last_result = state::TargetResult::InSync;
   www.cname_status = 3;
   www.bind_successes = 2;
   www.bind_failures = 1;
@@ -31,7 +31,7 @@ state::State two_targets() {
   odd.group_id = "g2";
   odd.domain_id = "d9";
   odd.disk_not_after = kMetricsNow + hours(24 * 3);
-  odd.last_result = "failed";
+  odd.last_result = state::TargetResult::Failed;
   odd.consecutive_failures = 4;
   state.targets["odd/i1/g2/id:d9"] = odd;
   return state;

@@ -20,7 +20,7 @@ TEST(BackgroundTasksTest, RunsEveryTaskOnceOffTheCallingThread) {
   std::mutex mutex;
   std::set<std::thread::id> threads;
   {
-    BackgroundTasks tasks(kCount, 3, [&](std::size_t i) {
+    BackgroundTasks tasks(kCount, 3, [&](std::size_t i, std::size_t /*thread*/) {
       runs[i].fetch_add(1);
       const std::lock_guard lock(mutex);
       threads.insert(std::this_thread::get_id());
@@ -38,7 +38,7 @@ TEST(BackgroundTasksTest, RunsEveryTaskOnceOffTheCallingThread) {
 TEST(BackgroundTasksTest, TheDestructorWaits) {
   std::atomic<int> done{0};
   {
-    const BackgroundTasks tasks(8, 2, [&](std::size_t) {
+    const BackgroundTasks tasks(8, 2, [&](std::size_t, std::size_t) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       done.fetch_add(1);
     });
@@ -49,12 +49,13 @@ TEST(BackgroundTasksTest, TheDestructorWaits) {
 TEST(BackgroundTasksTest, NoTasksStartNoThreadsAndZeroThreadsMeansOne) {
   std::atomic<int> done{0};
   {
-    const BackgroundTasks none(0, 4, [&](std::size_t) { done.fetch_add(1); });
+    const BackgroundTasks none(0, 4, [&](std::size_t, std::size_t) { done.fetch_add(1); });
   }
   EXPECT_EQ(done.load(), 0);
   std::set<std::thread::id> threads;
   {
-    BackgroundTasks one(5, 0, [&](std::size_t) { threads.insert(std::this_thread::get_id()); });
+    BackgroundTasks one(
+        5, 0, [&](std::size_t, std::size_t) { threads.insert(std::this_thread::get_id()); });
     one.wait();
     one.wait();  // a second wait is harmless
   }

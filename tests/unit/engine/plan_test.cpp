@@ -88,7 +88,7 @@ TEST_P(PlanTable, DecidesWithReason) {
   target_state.ssl_id = row.state_ssl_id;
   target_state.bound_name = row.state_bound_name;
   target_state.bound_sha256 = row.state_bound_sha;
-  target_state.last_result = row.state_last_result;
+  target_state.last_result = state::parse_target_result(row.state_last_result);
   target_state.failed_sha256 = row.state_failed_sha;
   target_state.next_attempt = row.state_next_attempt;
   if (!row.state_ssl_id.empty()) {

@@ -153,7 +153,7 @@ TEST_F(ReconcilerBundleCacheTest, InSyncFromTheCacheParsesNothing) {
   warm_cache();
   script_.bound_name = name_of(first_);
   const ReconcileReport report = run();
-  EXPECT_EQ(report.outcomes[0].result, "in sync") << report.outcomes[0].detail;
+  EXPECT_EQ(report.outcomes[0].result, state::TargetResult::InSync) << report.outcomes[0].detail;
   EXPECT_EQ(report.bundles_cached, 1);
   EXPECT_EQ(report.bundles_parsed, 0);
   EXPECT_EQ(report.writes, 0);
@@ -164,7 +164,7 @@ TEST_F(ReconcilerBundleCacheTest, AWriteLoadsTheFilesAndBindsWhatTheyHold) {
   warm_cache();
   script_.bound_name = "console_cert";  // drift: ours is to be bound again
   const ReconcileReport report = run();
-  EXPECT_EQ(report.outcomes[0].result, "bound") << report.outcomes[0].detail;
+  EXPECT_EQ(report.outcomes[0].result, state::TargetResult::Bound) << report.outcomes[0].detail;
   EXPECT_EQ(report.bundles_cached, 1);
   EXPECT_EQ(report.bundles_parsed, 1) << "the files are loaded once, for the write";
   ASSERT_EQ(script_.post_bodies.size(), 1U);
@@ -185,8 +185,8 @@ TEST_F(ReconcilerBundleCacheTest, FilesChangedDuringThePassAreNotWritten) {
   };
   const ReconcileReport report = run();
   const TargetOutcome& outcome = report.outcomes[0];
-  EXPECT_EQ(outcome.result, "failed");
-  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.result, state::TargetResult::Failed);
+  EXPECT_FALSE(outcome.ok());
   EXPECT_NE(outcome.detail.find("changed during the pass"), std::string::npos) << outcome.detail;
   EXPECT_NE(outcome.detail.find(testing::sha256_fingerprint(first_.leaf).substr(0, 8)),
             std::string::npos)
@@ -206,7 +206,7 @@ TEST_F(ReconcilerBundleCacheTest, FilesChangedDuringThePassAreNotWritten) {
 
   // The next pass binds the new certificate with its own key.
   const ReconcileReport next = run();
-  EXPECT_EQ(next.outcomes[0].result, "bound") << next.outcomes[0].detail;
+  EXPECT_EQ(next.outcomes[0].result, state::TargetResult::Bound) << next.outcomes[0].detail;
   ASSERT_EQ(script_.post_bodies.size(), 1U);
   EXPECT_TRUE(carries(script_.post_bodies[0], second_));
   EXPECT_NE(script_.post_bodies[0].find(name_of(second_)), std::string::npos);

@@ -31,7 +31,7 @@ settings::Settings two_bindings() {
 state::TargetState target_of(const std::string& binding) {
   state::TargetState target;
   target.binding = binding;
-  target.last_result = "in_sync";
+  target.last_result = state::TargetResult::InSync;
   target.cname_status = 3;
   target.disk_not_after = kScheduleNow + hours(24 * 60);
   return target;
@@ -107,7 +107,7 @@ TEST(Schedule, ResolvingCnameIsPolledEveryIntervalUntilPollTimeout) {
   Fixture f;
   state::TargetState& a = f.state.targets["a/i/g/a.example.com"];
   a.cname_status = 2;
-  a.last_result = "resolving";
+  a.last_result = state::TargetResult::Resolving;
   a.bound_at = kScheduleNow - minutes(1);
   f.input.last_pass["a"] = kScheduleNow - seconds(2);
   Schedule result = schedule(f.input);

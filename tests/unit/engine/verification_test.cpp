@@ -83,7 +83,7 @@ TEST(ProbeDue, AgainWhenANewCertificateWasBound) {
 
 TEST(ProbeDue, DaemonWaitsForNextAttemptAfterAFailedProbe) {
   state::TargetState state;
-  state.last_result = "failed";
+  state.last_result = state::TargetResult::Failed;
   state.next_attempt = at(1060);
   ProbeDueInput input = due_input();
   input.state = &state;
@@ -95,7 +95,7 @@ TEST(ProbeDue, DaemonWaitsForNextAttemptAfterAFailedProbe) {
 
 TEST(ProbeDue, SyncProbesAtOnceDespiteNextAttempt) {
   state::TargetState state;
-  state.last_result = "failed";
+  state.last_result = state::TargetResult::Failed;
   state.next_attempt = at(1060);
   ProbeDueInput input = due_input();
   input.state = &state;

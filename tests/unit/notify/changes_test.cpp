@@ -29,14 +29,14 @@ state::TargetState in_sync(const std::string& sha256 = "aaaa") {
   target.bound_sha256 = sha256;
   target.bound_name = "site_20270322_" + sha256;
   target.bound_not_after = target.disk_not_after;
-  target.last_result = "in_sync";
+  target.last_result = state::TargetResult::InSync;
   target.bind_successes = 1;
   return target;
 }
 
 state::TargetState failing(state::TargetState target, const std::string& code,
                            const std::string& result = "failed") {
-  target.last_result = result;
+  target.last_result = state::parse_target_result(result);
   target.last_error = state::LastError{code, "it went wrong", kNow};
   target.failed_sha256 = target.disk_sha256;
   ++target.consecutive_failures;
@@ -69,7 +69,7 @@ TEST(NotifyChanges, NothingWhileInSync) {
 
 TEST(NotifyChanges, FirstBindIsBound) {
   state::TargetState after = in_sync();
-  after.last_result = "bound";
+  after.last_result = state::TargetResult::Bound;
   const std::vector<Change> changes =
       detect_changes(state::State{}, state_of(after), {kKey}, kNow, kWarning);
   ASSERT_EQ(changes.size(), 1U);
@@ -82,7 +82,7 @@ TEST(NotifyChanges, FirstBindIsBound) {
 TEST(NotifyChanges, RenewalIsBound) {
   state::TargetState after = in_sync("bbbb");
   after.bind_successes = 2;
-  after.last_result = "resolving";
+  after.last_result = state::TargetResult::Resolving;
   EXPECT_EQ(events(in_sync("aaaa"), after), Events{NotifyEvent::Bound});
 }
 
@@ -126,7 +126,7 @@ TEST(NotifyChanges, AFirstPassThatFailsIsFailed) {
 TEST(NotifyChanges, RecoveryByABindIsBoundAndRecovered) {
   state::TargetState after = in_sync("bbbb");
   after.bind_successes = 2;
-  after.last_result = "bound";
+  after.last_result = state::TargetResult::Bound;
   EXPECT_EQ(events(failing(in_sync(), "APIG.2101"), after),
             (Events{NotifyEvent::Bound, NotifyEvent::Recovered}));
 }
@@ -141,7 +141,7 @@ TEST(NotifyChanges, ReportedDriftOnceThenRecovered) {
 TEST(NotifyChanges, RepairedDriftIsDriftAndBound) {
   state::TargetState after = in_sync();
   after.bind_successes = 2;
-  after.last_result = "bound";
+  after.last_result = state::TargetResult::Bound;
   const std::vector<Change> changes =
       detect_changes(state_of(in_sync()), state_of(after), {kKey}, kNow, kWarning);
   ASSERT_EQ(changes.size(), 2U);

@@ -34,7 +34,7 @@ state::TargetState bound_target() {
   target.bound_sha256 = "ab12";
   target.bound_name = "site_20270131_ab12cd34";
   target.bound_not_after = at("2027-01-31T12:00:00Z");
-  target.last_result = "bound";
+  target.last_result = state::TargetResult::Bound;
   return target;
 }
 
@@ -58,7 +58,7 @@ TEST(NotifyPayload, CarriesTheTargetTheCertificateAndTheTime) {
 
 TEST(NotifyPayload, AFailureCarriesItsErrorEscaped) {
   state::TargetState target = bound_target();
-  target.last_result = "failed";
+  target.last_result = state::TargetResult::Failed;
   target.last_error = state::LastError{"APIG.2101", "key \"mismatch\"\nsecond line", {}};
   Change change = change_of(NotifyEvent::Failed, target);
   change.not_after.reset();
@@ -71,7 +71,7 @@ TEST(NotifyPayload, AFailureCarriesItsErrorEscaped) {
 
 TEST(NotifyPayload, ARecoveredTargetHasNoError) {
   state::TargetState target = bound_target();
-  target.last_result = "in_sync";
+  target.last_result = state::TargetResult::InSync;
   target.last_error = state::LastError{"old", "old", {}};
   const nlohmann::json body =
       nlohmann::json::parse(payload_json(change_of(NotifyEvent::Recovered, target), {}, "h"));

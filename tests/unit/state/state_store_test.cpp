@@ -53,7 +53,7 @@ State sample_state() {
   target.domain_id = "d-1";
   target.bound_sha256 = "ab12";
   target.bound_at = at("2026-11-01T08:30:05Z");
-  target.last_result = "bound";
+  target.last_result = state::TargetResult::Bound;
   target.created.push_back(
       {"ssl-1", "name-1", "ab12", at("2026-11-01T08:30:00Z"), std::nullopt, ""});
   state.targets[target_key(target.binding, target.instance_id, target.group_id, target.domain,

@@ -36,7 +36,7 @@ TargetState full_target() {
   target.bound_at = at("2026-11-01T08:30:05Z");
   target.bound_not_after = at("2026-12-31T23:59:59Z");
   target.cname_status = 3;
-  target.last_result = "failed";
+  target.last_result = state::TargetResult::Failed;
   target.last_attempt = at("2026-11-02T00:00:00Z");
   target.last_error =
       LastError{"APIG.2101", "the certificate \"x\" is invalid", at("2026-11-02T00:00:01Z")};

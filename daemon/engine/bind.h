@@ -1,0 +1,68 @@
+#pragma once
+
+// One target's write as a small explicit state machine (DESIGN.md §4 steps 6-7):
+//
+//   Send ──ok──────────────────────────────────────────────> Done
+//    │ APIG.2051 (the domain has a certificate) ──> Refused
+//    │ transient error ──> BackOff ──> (outcome unknown or replicas ? ReRead : Send)
+//    │ other error ──> Failed
+//   Refused: after an unknown outcome or with replicas, ReRead first (ours bound -> Done);
+//            nothing of ours to make room for -> Failed; the bound certificate may not be
+//            deleted (not ours, drift = "report") -> Failed; else MakeRoom
+//   MakeRoom: DELETE the bound certificate (404: already gone) -> Send again at once
+//   ReRead: the group shows our certificate bound -> Done (written once); else Send
+//   Update (strategy "update"): PUT over our bound object -> Done; 404 -> Send (bind
+//            afresh); transient -> BackOff -> Update (a PUT is idempotent: no re-read)
+//
+// A write whose outcome is unknown (timeout, cut connection, 5xx) may have happened, so it is
+// never sent again before a re-read shows it did not: a renewal is written once. The machine
+// never edits the plan: it returns what happened. All waiting goes through the RetryBudget,
+// so a unit test drives every edge with a fake transport and a fake clock.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/apig/client.h"
+#include "daemon/core/error.h"
+#include "daemon/engine/retry.h"
+#include "daemon/settings/settings.h"
+
+namespace apig_certd::engine {
+
+struct BindJob {
+  const settings::TargetSettings* target = nullptr;
+  std::string domain_id;
+  std::string certificate_name;  // the desired name
+  std::string bound_ssl_id;      // what the plan saw bound ("" for nothing)
+  std::string bound_name;
+  bool update = false;            // PUT over bound_ssl_id instead of POST (strategy "update")
+  bool may_delete_bound = false;  // a refused POST may delete the bound certificate
+  bool replicas = false;          // other instances may write: re-read before every retry
+};
+
+struct BindResult {
+  bool written = false;
+  std::string ssl_id;      // of the certificate now bound
+  std::string bound_name;  // its name
+  apig::CnameStatus cname = apig::CnameStatus::Unknown;
+  std::optional<Error> error;        // why not written
+  std::vector<std::string> deleted;  // certificates deleted with their binding
+  bool found_bound = false;          // a re-read found ours bound (no POST landed now)
+  int requests = 0;                  // API requests made
+  int writes = 0;                    // of which writes
+};
+
+// Carries out `job` with `upload` (the bundle's PEM material) on `client`.
+BindResult run_bind(const BindJob& job, const apig::CertificateUpload& upload, apig::Client& client,
+                    RetryBudget& retry);
+
+// The domain of `group` that `target` names (by domain_id when configured, else by name).
+const apig::UrlDomain* find_domain(const apig::Group& group,
+                                   const settings::TargetSettings& target);
+
+// The ssl_id of the certificate named `name` when it is bound to `domain` (ssl_id/ssl_name or
+// ssl_infos); nullopt when it is not bound.
+std::optional<std::string> bound_ssl_id(const apig::UrlDomain& domain, std::string_view name);
+
+}  // namespace apig_certd::engine

@@ -98,7 +98,7 @@ class BindMachine {
 
   Step back_off() {
     if (!retry_.back_off(attempt_++, *error_)) {
-      error_ = std::move(*error_).with_context(retry_.giving_up());
+      error_->with_context(retry_.giving_up());
       return Step::Failed;
     }
     // A PUT is idempotent; a POST whose outcome is unknown, or with replicas, re-reads first.
@@ -116,7 +116,7 @@ class BindMachine {
       return Step::Failed;
     }
     if (!job_.may_delete_bound) {
-      error_ = std::move(*error_).with_context(
+      error_->with_context(
           "APIG keeps one certificate per domain and the bound one ('" + job_.bound_name +
           "') was not created by apig-certd; not deleting it because drift = \"report\"");
       return Step::Failed;

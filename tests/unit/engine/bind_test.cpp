@@ -1,0 +1,272 @@
+// The bind state machine (bind.h), every edge driven table-style: a fake transport answers
+// each request from a script, a fake clock takes the backoff sleeps, and each row checks the
+// requests sent, whether the certificate counts as written, and why not.
+
+#include "daemon/engine/bind.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/fake_clock.h"
+#include "tests/support/fake_transport.h"
+
+namespace apig_certd::engine::bind_test {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr std::string_view kOurs = "www_20270101_abcdef01";
+
+class NoAuth final : public auth::Authenticator {
+ public:
+  Result<void> authorize(http::Request& /*request*/) override { return {}; }
+  bool refresh_after_unauthorized() override { return false; }
+  std::string_view method_name() const override { return "none"; }
+};
+
+using Answer = std::function<void(testing::FakeTransport&)>;
+
+Answer bound_now() {
+  return [](testing::FakeTransport& t) {
+    t.respond(201, R"({"id":"d1","url_domain":"www.example.com","ssl_id":"new",)"
+                   R"("ssl_name":"www_20270101_abcdef01","status":2})");
+  };
+}
+Answer apig_error(long status, std::string code, std::vector<http::Header> headers = {}) {
+  return [=](testing::FakeTransport& t) {
+    t.respond(status, R"({"error_code":")" + code + R"(","error_msg":"no"})", headers);
+  };
+}
+Answer timeout() {
+  return [](testing::FakeTransport& t) { t.fail_with(Error(ErrorCode::Timeout, "timed out")); };
+}
+// A group read: the domain serves `name` ("" for nothing).
+Answer group_serving(std::string name) {
+  return [=](testing::FakeTransport& t) {
+    t.respond(200, R"({"id":"g1","url_domains":[{"id":"d1","domain":"www.example.com",)"
+                   R"("cname_status":3,"ssl_id":")" +
+                       (name.empty() ? std::string() : "ssl-" + name) + R"(","ssl_name":")" + name +
+                       R"("}]})");
+  };
+}
+Answer empty(long status) {
+  return [=](testing::FakeTransport& t) { t.respond(status, ""); };
+}
+Answer certificate() {
+  return [](testing::FakeTransport& t) {
+    t.respond(200, R"({"id":"old","name":"www_20270101_abcdef01"})");
+  };
+}
+
+struct Row {
+  std::string name{};
+  // The job: what is bound, and how the write may go.
+  std::string bound_ssl_id{};
+  bool update = false;
+  bool may_delete_bound = true;
+  bool replicas = false;
+  bool stop = false;  // the daemon is stopping
+  std::vector<Answer> answers{};
+  // Expected.
+  std::vector<std::string> requests{};  // "POST", "GET", ...
+  bool written = false;
+  std::string ssl_id{};
+  std::string error{};  // a part of the error's text; "" when written
+  std::vector<std::string> deleted{};
+  int sleeps = 0;
+};
+
+class BindTest : public ::testing::TestWithParam<Row> {};
+
+TEST_P(BindTest, FollowsItsEdges) {
+  const Row& row = GetParam();
+  testing::FakeTransport transport;
+  for (const Answer& answer : row.answers) {
+    answer(transport);
+  }
+  NoAuth auth;
+  apig::Client client(transport, auth, {"https://apig.example", "proj", seconds(5)});
+  testing::FakeClock clock;
+  const settings::RetrySettings retry_settings{seconds(5), seconds(60)};
+  std::mt19937_64 random(7);
+  StopSignal stop;
+  if (row.stop) {
+    stop.request();
+  }
+  RetryBudget retry(clock, retry_settings, std::nullopt, seconds(600), random, &stop);
+  settings::TargetSettings target;
+  target.instance_id = "i1";
+  target.group_id = "g1";
+  target.domain = "www.example.com";
+  BindJob job;
+  job.target = &target;
+  job.domain_id = "d1";
+  job.certificate_name = std::string(kOurs);
+  job.bound_ssl_id = row.bound_ssl_id;
+  job.bound_name = row.bound_ssl_id.empty() ? "" : "old_name";
+  job.update = row.update;
+  job.may_delete_bound = row.may_delete_bound;
+  job.replicas = row.replicas;
+  const Secret key("key");
+  const BindResult result = run_bind(job, {kOurs, "cert", &key}, client, retry);
+
+  std::vector<std::string> methods;
+  for (const testing::RecordedRequest& request : transport.requests()) {
+    methods.push_back(request.method);
+  }
+  EXPECT_EQ(methods, row.requests);
+  EXPECT_EQ(result.requests, static_cast<int>(row.requests.size()));
+  EXPECT_EQ(result.written, row.written);
+  EXPECT_EQ(result.ssl_id, row.ssl_id);
+  if (row.error.empty()) {
+    EXPECT_FALSE(result.error) << result.error->to_string();
+  } else {
+    ASSERT_TRUE(result.error);
+    EXPECT_NE(result.error->to_string().find(row.error), std::string::npos)
+        << result.error->to_string();
+  }
+  EXPECT_EQ(result.deleted, row.deleted);
+  EXPECT_EQ(clock.sleeps(), row.sleeps);
+}
+
+const std::vector<Row> kRows = {
+    {.name = "FirstPostBinds",
+     .answers = {bound_now()},
+     .requests = {"POST"},
+     .written = true,
+     .ssl_id = "new"},
+    {.name = "A5xxMayHaveLandedSoTheGroupIsReadBeforeSendingAgain",
+     .answers = {apig_error(503, "APIG.9999"), group_serving(std::string(kOurs))},
+     .requests = {"POST", "GET"},
+     .written = true,
+     .ssl_id = "ssl-www_20270101_abcdef01",
+     .sleeps = 1},
+    {.name = "ATimeoutThatDidNotLandIsSentAgainAfterTheReRead",
+     .answers = {timeout(), group_serving(""), bound_now()},
+     .requests = {"POST", "GET", "POST"},
+     .written = true,
+     .ssl_id = "new",
+     .sleeps = 1},
+    {.name = "A429IsRetriedWithoutAReRead",
+     .answers = {apig_error(429, "APIG.1111"), bound_now()},
+     .requests = {"POST", "POST"},
+     .written = true,
+     .ssl_id = "new",
+     .sleeps = 1},
+    {.name = "ReplicasReReadBeforeEveryRetry",
+     .replicas = true,
+     .answers = {apig_error(429, "APIG.1111"), group_serving("other"), bound_now()},
+     .requests = {"POST", "GET", "POST"},
+     .written = true,
+     .ssl_id = "new",
+     .sleeps = 1},
+    {.name = "ARefusedSecondBindMakesRoomThenSendsAgainAtOnce",
+     .bound_ssl_id = "old",
+     .answers = {apig_error(400, "APIG.2051"), empty(204), bound_now()},
+     .requests = {"POST", "DELETE", "POST"},
+     .written = true,
+     .ssl_id = "new",
+     .deleted = {"old"}},
+    {.name = "MakingRoomForWhatIsAlreadyGoneCarriesOn",
+     .bound_ssl_id = "old",
+     .answers = {apig_error(400, "APIG.2051"), apig_error(404, "APIG.3010"), bound_now()},
+     .requests = {"POST", "DELETE", "POST"},
+     .written = true,
+     .ssl_id = "new",
+     .deleted = {"old"}},
+    {.name = "ARefusedBindOverAForeignCertificateWithDriftReportFails",
+     .bound_ssl_id = "old",
+     .may_delete_bound = false,
+     .answers = {apig_error(400, "APIG.2051")},
+     .requests = {"POST"},
+     .error = "not deleting it because drift = \"report\""},
+    {.name = "ARefusedBindWithNothingToMakeRoomForFails",
+     .answers = {apig_error(400, "APIG.2051")},
+     .requests = {"POST"},
+     .error = "APIG.2051"},
+    {.name = "ARefusalAfterAnUnknownOutcomeIsOursLanding",
+     .answers = {timeout(), group_serving(""), apig_error(400, "APIG.2051"),
+                 group_serving(std::string(kOurs))},
+     .requests = {"POST", "GET", "POST", "GET"},
+     .written = true,
+     .ssl_id = "ssl-www_20270101_abcdef01",
+     .sleeps = 1},
+    {.name = "AFailedDeleteFailsTheWrite",
+     .bound_ssl_id = "old",
+     .answers = {apig_error(400, "APIG.2051"), apig_error(403, "APIG.1005")},
+     .requests = {"POST", "DELETE"},
+     .error = "replacing certificate 'old_name'"},
+    {.name = "ARejectedCertificateIsNotRetried",
+     .answers = {apig_error(400, "APIG.2101")},
+     .requests = {"POST"},
+     .error = "APIG.2101"},
+    {.name = "AStoppingDaemonDoesNotRetry",
+     .stop = true,
+     .answers = {apig_error(503, "APIG.9999")},
+     .requests = {"POST"},
+     .error = "not retried: apig-certd is stopping"},
+    {.name = "UpdateRewritesOurObjectInPlace",
+     .bound_ssl_id = "old",
+     .update = true,
+     .answers = {certificate()},
+     .requests = {"PUT"},
+     .written = true,
+     .ssl_id = "old"},
+    {.name = "UpdateOfAnObjectDeletedInTheConsoleBindsAfresh",
+     .bound_ssl_id = "old",
+     .update = true,
+     .answers = {apig_error(404, "APIG.3010"), bound_now()},
+     .requests = {"PUT", "POST"},
+     .written = true,
+     .ssl_id = "new"},
+    {.name = "AnIdempotentUpdateIsRetriedWithoutAReRead",
+     .bound_ssl_id = "old",
+     .update = true,
+     .answers = {apig_error(503, "APIG.9999"), certificate()},
+     .requests = {"PUT", "PUT"},
+     .written = true,
+     .ssl_id = "old",
+     .sleeps = 1},
+};
+
+INSTANTIATE_TEST_SUITE_P(Edges, BindTest, ::testing::ValuesIn(kRows),
+                         [](const ::testing::TestParamInfo<Row>& row) { return row.param.name; });
+
+// The budget: transient failures are retried until the next backoff would pass poll.timeout,
+// and the error says so; a Retry-After longer than the backoff is honoured.
+TEST(BindBudgetTest, GivesUpWhenTheNextBackoffWouldPassTheDeadline) {
+  testing::FakeTransport transport;
+  for (int i = 0; i < 50; ++i) {
+    transport.respond(429, R"({"error_code":"APIG.1111"})", {{"Retry-After", "30"}});
+  }
+  NoAuth auth;
+  apig::Client client(transport, auth, {"https://apig.example", "proj", seconds(5)});
+  testing::FakeClock clock;
+  const MonotonicTime start = clock.monotonic_now();
+  const settings::RetrySettings retry_settings{seconds(1), seconds(60)};
+  std::mt19937_64 random(7);
+  RetryBudget retry(clock, retry_settings, std::nullopt, seconds(100), random, nullptr);
+  settings::TargetSettings target;
+  target.instance_id = "i1";
+  target.group_id = "g1";
+  target.domain = "www.example.com";
+  BindJob job;
+  job.target = &target;
+  job.domain_id = "d1";
+  job.certificate_name = std::string(kOurs);
+  const Secret key("key");
+  const BindResult result = run_bind(job, {kOurs, "cert", &key}, client, retry);
+  EXPECT_FALSE(result.written);
+  ASSERT_TRUE(result.error);
+  EXPECT_NE(result.error->to_string().find("giving up after poll.timeout"), std::string::npos);
+  // Every sleep honoured Retry-After (30 s): three fit in 100 s, the fourth would not.
+  EXPECT_EQ(clock.sleeps(), 3);
+  EXPECT_EQ(clock.monotonic_now() - start, seconds(90));
+  EXPECT_EQ(transport.requests().size(), 4U);
+}
+
+}  // namespace
+}  // namespace apig_certd::engine::bind_test

@@ -14,6 +14,8 @@ class FakeClock final : public Clock {
   MonotonicTime monotonic_now() const override { return monotonic_; }
 
   void set_now(SystemTime now) { now_ = now; }
+  // Sets the wall clock forward (or back, with a negative `by`); monotonic time stays.
+  void step_wall(std::chrono::milliseconds by) { now_ += by; }
   // Advances both timelines.
   void advance(std::chrono::milliseconds by) {
     now_ += by;

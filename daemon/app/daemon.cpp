@@ -40,8 +40,8 @@ std::string join(const std::vector<std::string>& names) {
 }
 
 // A monotonic deadline as the wall-clock time it falls on today, for messages only.
-SystemTime wall_time(const Clock& clock, MonotonicTime at) {
-  return clock.now() + (at - clock.monotonic_now());
+std::optional<SystemTime> wall_time(const Clock& clock, std::optional<MonotonicTime> at) {
+  return at ? std::optional(clock.now() + (*at - clock.monotonic_now())) : std::nullopt;
 }
 
 // Why a bundle is not ready to bind, or nullopt when it loads and passes the checks.
@@ -431,7 +431,7 @@ void Daemon::reschedule() {
     (void)wake_.arm_once(std::max<Duration>(std::chrono::duration_cast<Duration>(*plan.next - now),
                                             std::chrono::milliseconds(1)));
     log_.write(LogLevel::Trace, "next wake-up at " +
-                                    format_utc_iso8601(wall_time(clock_, *plan.next)) + " (" +
+                                    format_utc_iso8601(*wall_time(clock_, plan.next)) + " (" +
                                     plan.next_reason + ")");
   } else {
     (void)wake_.disarm();
@@ -442,10 +442,7 @@ void Daemon::reschedule() {
 }
 
 void Daemon::send_status(bool ready) {
-  std::string line = status_line(
-      *config_, state_,
-      next_wake_ ? std::optional<SystemTime>(wall_time(clock_, *next_wake_)) : std::nullopt,
-      clock_.now());
+  std::string line = status_line(*config_, state_, wall_time(clock_, next_wake_), clock_.now());
   if (ready) {
     notifier_.ready(line);
   } else if (line != last_status_) {

@@ -17,6 +17,7 @@ packages=(
     dpkg-dev groff-base           # packaging: dpkg-shlibdeps for cpack -G DEB; groff checks the man page
     pebble certbot lego curl jq   # tests/e2e: ACME server and clients, admin API calls
     valgrind                      # scripts/bench.sh: callgrind, the CPU cost of one bind
+    libfaketime                   # tests: the daemon's wall clock set back (run_clock_test)
     "$@"
 )
 

@@ -39,6 +39,11 @@ std::string join(const std::vector<std::string>& names) {
   return text;
 }
 
+// A monotonic deadline as the wall-clock time it falls on today, for messages only.
+std::optional<SystemTime> wall_time(const Clock& clock, std::optional<MonotonicTime> at) {
+  return at ? std::optional(clock.now() + (*at - clock.monotonic_now())) : std::nullopt;
+}
+
 // Why a bundle is not ready to bind, or nullopt when it loads and passes the checks.
 std::optional<std::string> mid_change_problem(const settings::BindingSettings& binding,
                                               SystemTime now) {
@@ -174,7 +179,7 @@ Result<void> Daemon::apply(std::unique_ptr<settings::Settings> config) {
     }
   }
   notifications_ = std::move(*notifications);
-  const SystemTime now = clock_.now();
+  const MonotonicTime now = clock_.monotonic_now();
   if (config_) {
     next_rescan_ = std::min(next_rescan_, now + config->daemon.rescan_interval);
   } else {
@@ -272,7 +277,7 @@ void Daemon::apply_reloaded(std::unique_ptr<settings::Settings> config) {
              "configuration reloaded: " + std::to_string(config_->bindings.size()) + " binding(s)");
   // Every binding once, with failure holds released: the config change may be the fix.
   reload_pass_ = true;
-  next_rescan_ = clock_.now();
+  next_rescan_ = clock_.monotonic_now();
 }
 
 void Daemon::begin_stop() {
@@ -321,7 +326,7 @@ void Daemon::on_files() {
   if (changes.overflow) {
     log_.write(LogLevel::Warn, "the inotify queue overflowed: re-reading every binding");
   }
-  const SystemTime now = clock_.now();
+  const MonotonicTime now = clock_.monotonic_now();
   const Duration jitter = config_->daemon.jitter;
   for (const std::string& binding : changes.bindings) {
     if (std::none_of(config_->bindings.begin(), config_->bindings.end(),
@@ -378,7 +383,7 @@ void Daemon::hold_mid_change(std::set<std::string>& due, const std::set<std::str
     }
     ++reads;
     due.erase(binding.name);
-    file_changes_[binding.name] = now + config_->daemon.debounce;
+    file_changes_[binding.name] = clock_.monotonic_now() + config_->daemon.debounce;
     log_.write(LogLevel::Debug,
                "binding '" + binding.name + "' looks mid-change (" + *problem +
                    "); reading it again in " + format_duration(config_->daemon.debounce),
@@ -390,11 +395,12 @@ void Daemon::reschedule() {
   if (stopping_ || runner_.running()) {
     return;
   }
-  const SystemTime now = clock_.now();
+  const MonotonicTime now = clock_.monotonic_now();
   engine::ScheduleInput input;
   input.settings = config_.get();
   input.state = &state_;
-  input.now = now;
+  input.now = clock_.now();
+  input.monotonic_now = now;
   input.next_rescan = next_rescan_;
   input.file_changes = file_changes_;
   input.last_pass = last_pass_;
@@ -424,8 +430,9 @@ void Daemon::reschedule() {
   if (plan.next) {
     (void)wake_.arm_once(std::max<Duration>(std::chrono::duration_cast<Duration>(*plan.next - now),
                                             std::chrono::milliseconds(1)));
-    log_.write(LogLevel::Trace,
-               "next wake-up at " + format_utc_iso8601(*plan.next) + " (" + plan.next_reason + ")");
+    log_.write(LogLevel::Trace, "next wake-up at " +
+                                    format_utc_iso8601(*wall_time(clock_, plan.next)) + " (" +
+                                    plan.next_reason + ")");
   } else {
     (void)wake_.disarm();
   }
@@ -435,7 +442,7 @@ void Daemon::reschedule() {
 }
 
 void Daemon::send_status(bool ready) {
-  std::string line = status_line(*config_, state_, next_wake_, clock_.now());
+  std::string line = status_line(*config_, state_, wall_time(clock_, next_wake_), clock_.now());
   if (ready) {
     notifier_.ready(line);
   } else if (line != last_status_) {
@@ -464,6 +471,7 @@ void Daemon::on_pass_done() {
     return;
   }
   const SystemTime now = clock_.now();
+  const MonotonicTime monotonic_now = clock_.monotonic_now();
   std::vector<std::string> bindings = result->request.bindings;
   if (bindings.empty()) {
     for (const settings::BindingSettings& binding : config_->bindings) {
@@ -480,7 +488,7 @@ void Daemon::on_pass_done() {
     log_.write(LogLevel::Error, "the pass could not run: " + result->report.error().to_string() +
                                     "; trying again in " + format_duration(delay));
     for (const std::string& binding : bindings) {
-      file_changes_[binding] = now + delay;
+      file_changes_[binding] = monotonic_now + delay;
     }
   } else {
     failed_passes_ = 0;
@@ -505,7 +513,7 @@ void Daemon::on_pass_done() {
     }
   }
   for (const std::string& binding : bindings) {
-    last_pass_[binding] = now;
+    last_pass_[binding] = {monotonic_now, now};
   }
   if (stopping_) {
     log_.write(LogLevel::Info, "stopping: the last pass has ended");

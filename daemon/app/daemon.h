@@ -33,6 +33,7 @@
 #include "daemon/core/clock.h"
 #include "daemon/core/environment.h"
 #include "daemon/core/stop_signal.h"
+#include "daemon/engine/schedule.h"
 #include "daemon/notify/dispatcher.h"
 #include "daemon/service/log.h"
 #include "daemon/service/notifier.h"
@@ -116,12 +117,12 @@ class Daemon {
   std::unique_ptr<notify::Dispatcher> notifications_;   // the [[notify]] webhooks of config_
   std::unique_ptr<settings::Settings> pending_config_;  // a reload waiting for the pass to end
   state::State state_;                                  // as the last pass left it
-  std::map<std::string, SystemTime> file_changes_;      // binding -> debounced due time
+  std::map<std::string, MonotonicTime> file_changes_;   // binding -> debounced due time
   std::mt19937_64 random_{std::random_device{}()};      // draws the jitter of file changes
   std::map<std::string, int> mid_change_reads_;         // binding -> re-reads so far
-  std::map<std::string, SystemTime> last_pass_;         // binding -> end of its last pass
-  SystemTime next_rescan_{};
-  std::optional<SystemTime> next_wake_;
+  std::map<std::string, engine::PassTime> last_pass_;   // binding -> end of its last pass
+  MonotonicTime next_rescan_{};
+  std::optional<MonotonicTime> next_wake_;
   std::string last_status_;  // the last STATUS= sent (sent again only when it changes)
   bool ready_ = false;
   bool stopping_ = false;

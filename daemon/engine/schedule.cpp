@@ -12,8 +12,8 @@ class Builder {
   explicit Builder(const ScheduleInput& input) : input_(input) {}
 
   // A deadline for `binding` (empty: every binding) at `at`.
-  void add(const std::string& binding, SystemTime at, const std::string& why) {
-    if (at <= input_.now) {
+  void add(const std::string& binding, MonotonicTime at, const std::string& why) {
+    if (at <= input_.monotonic_now) {
       if (binding.empty()) {
         result_.rescan = true;
       } else {
@@ -27,6 +27,11 @@ class Builder {
     }
   }
 
+  // A wall-clock deadline from the state, as a monotonic one at the current offset.
+  void add(const std::string& binding, SystemTime at, const std::string& why) {
+    add(binding, input_.monotonic_now + (at - input_.now), why);
+  }
+
   Schedule finish() {
     if (result_.rescan) {
       for (const settings::BindingSettings& binding : input_.settings->bindings) {
@@ -36,7 +41,7 @@ class Builder {
     // Files still changing: whatever else is due for the binding waits for the debounce, so
     // no pass reads a bundle in the middle of an ACME client's burst of writes.
     for (const auto& [binding, at] : input_.file_changes) {
-      if (at > input_.now) {
+      if (at > input_.monotonic_now) {
         result_.due.erase(binding);
       }
     }
@@ -68,7 +73,7 @@ Schedule schedule(const ScheduleInput& input) {
   for (const auto& [binding, at] : input.file_changes) {
     if (configured.contains(binding)) {
       builder.add(binding, at, "file change of '" + binding + "'");
-      if (at <= input.now) {
+      if (at <= input.monotonic_now) {
         builder.result().files.insert(binding);
       }
     }
@@ -78,22 +83,23 @@ Schedule schedule(const ScheduleInput& input) {
       continue;  // Left over from an older config.
     }
     const auto last = input.last_pass.find(target.binding);
-    const SystemTime* last_pass = last == input.last_pass.end() ? nullptr : &last->second;
+    const PassTime* last_pass = last == input.last_pass.end() ? nullptr : &last->second;
     if (target.next_attempt) {
       builder.add(target.binding, *target.next_attempt, "retry of '" + target.binding + "'");
     }
     if (resolving(target) && target.bound_at &&
         input.now < *target.bound_at + config.poll.timeout) {
       builder.add(target.binding,
-                  (last_pass != nullptr ? *last_pass : input.now) + config.poll.interval,
+                  (last_pass != nullptr ? last_pass->monotonic : input.monotonic_now) +
+                      config.poll.interval,
                   "CNAME poll of '" + target.binding + "'");
     }
     if (target.disk_not_after && last_pass != nullptr) {
       const SystemTime warning = *target.disk_not_after - config.daemon.renew_warning;
-      if (warning > *last_pass) {
+      if (warning > last_pass->wall) {
         builder.add(target.binding, warning, "renew_warning of '" + target.binding + "'");
       }
-      if (*target.disk_not_after > *last_pass) {
+      if (*target.disk_not_after > last_pass->wall) {
         builder.add(target.binding, *target.disk_not_after, "expiry of '" + target.binding + "'");
       }
     }

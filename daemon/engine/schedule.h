@@ -3,6 +3,12 @@
 // The daemon's scheduler as a pure function: given what is pending, the state and the clock,
 // which bindings are due for a pass now, and when the next one is due.
 //
+// Two timelines. What the daemon itself times (the debounce, the rescan, CNAME polls after a
+// pass) is monotonic, so setting the wall clock never delays or hastens it. What the state
+// holds as wall-clock time (a retry's next_attempt, a certificate's expiry edges) becomes a
+// monotonic deadline at each call: monotonic_now + (deadline - now). When the wall clock is
+// set, the daemon calls again (its realtime timerfd notices the change) and the deadline moves.
+//
 // A binding is due at the earliest of:
 //   - a file change, once the debounce has passed (the caller passes the debounced time);
 //   - a target's next_attempt (a retry after a failure, on the backoff schedule);
@@ -31,21 +37,29 @@
 
 namespace apig_certd::engine {
 
+// When a binding's last pass ended, on both timelines: CNAME polls count from `monotonic`;
+// an expiry edge is pending while it lies after `wall` (the pass did not see it yet).
+struct PassTime {
+  MonotonicTime monotonic{};
+  SystemTime wall{};
+};
+
 struct ScheduleInput {
   const settings::Settings* settings = nullptr;
   const state::State* state = nullptr;
   SystemTime now{};
-  SystemTime next_rescan{};
-  std::map<std::string, SystemTime> file_changes;  // binding -> when its debounce ends
-  std::map<std::string, SystemTime> last_pass;     // binding -> when its last pass ended
+  MonotonicTime monotonic_now{};
+  MonotonicTime next_rescan{};
+  std::map<std::string, MonotonicTime> file_changes;  // binding -> when its debounce ends
+  std::map<std::string, PassTime> last_pass;          // binding -> when its last pass ended
 };
 
 struct Schedule {
-  bool rescan = false;             // every binding is due (rescan_interval passed)
-  std::set<std::string> due;       // bindings due now (all of them when rescan)
-  std::set<std::string> files;     // of which due because of a file change
-  std::optional<SystemTime> next;  // the next deadline after now
-  std::string next_reason;         // "rescan", "file change of 'x'", "retry of 'x'", ...
+  bool rescan = false;                // every binding is due (rescan_interval passed)
+  std::set<std::string> due;          // bindings due now (all of them when rescan)
+  std::set<std::string> files;        // of which due because of a file change
+  std::optional<MonotonicTime> next;  // the next deadline after monotonic_now
+  std::string next_reason;            // "rescan", "file change of 'x'", "retry of 'x'", ...
 };
 
 Schedule schedule(const ScheduleInput& input);

@@ -26,6 +26,8 @@ class FakeClock final : public Clock {
   }
 
   void set_now(SystemTime now) { now_ = now; }
+  // Sets the wall clock forward (or back, with a negative `by`); monotonic time stays.
+  void step_wall(std::chrono::milliseconds by) { now_ = now_.load() + by; }
   // Advances both timelines.
   void advance(std::chrono::milliseconds by) { advance_by(by); }
   // How many times code slept on this clock.

@@ -27,7 +27,7 @@
 // wiped when the pass ends; it is only ever copied into the request body of a bind.
 //
 // The bundle cache (bundle_cache.h): with BundleSource::CacheWhenUnchanged a binding whose
-// files are unchanged since they were last parsed is observed from the facts in the state,
+// files are unchanged since they were last parsed is observed from the facts in the cache,
 // without its PEM material. Nothing is ever bound from the cache: before the writes start,
 // every binding with a planned write and no parsed bundle is loaded, one after the other in
 // the pass's thread (the writes then run on the pool). If the files no longer say what the
@@ -144,10 +144,10 @@ void take_observation(LoadedBinding& loaded, ObservedBundle observed) {
 
 // Loads the PEM material of a binding observed from the cache, for a write. nullopt when the
 // files still say what the observation said; otherwise why they cannot be written now.
-std::optional<std::string> load_for_write(LoadedBinding& loaded, state::State& state,
+std::optional<std::string> load_for_write(LoadedBinding& loaded, BundleCache& bundles,
                                           cert::KeyDecoders& decoders) {
   const settings::BindingSettings& binding = *loaded.binding;
-  ObservedBundle fresh = read_bundle(binding.name, {binding.cert, binding.key}, state.bundles,
+  ObservedBundle fresh = read_bundle(binding.name, {binding.cert, binding.key}, bundles,
                                      BundleSource::Files, decoders);
   const std::string files = "the certificate files of binding '" + binding.name + "'";
   const std::string next = "; not written in this pass (the next pass reads them again)";
@@ -225,11 +225,12 @@ std::string ssl_id_of(const apig::UrlDomain& domain, std::string_view name) {
 // The pass, with its shared counters and clock arithmetic.
 class Pass {
  public:
-  Pass(const settings::Settings& config, const Clock& clock, WorkerPool& pool,
+  Pass(const settings::Settings& config, const Clock& clock, WorkerPool& pool, BundleCache& bundles,
        cert::KeyDecoders& key_decoders, std::mt19937_64& random, const ReconcileOptions& options)
       : config_(config),
         clock_(clock),
         pool_(pool),
+        bundles_(bundles),
         key_decoders_(key_decoders),
         random_(random),
         options_(options),
@@ -246,8 +247,7 @@ class Pass {
   // Loads the PEM material of every binding with a planned write that was observed from the
   // bundle cache; a binding whose files changed since has its writes turned into retryable
   // failures.
-  void load_for_writes(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
-                       state::State& state);
+  void load_for_writes(std::vector<LoadedBinding>& loaded, std::vector<Work>& work);
   void execute(std::vector<LoadedBinding>& loaded, std::vector<Work>& work);
   void execute_one(Work& item, const cert::Bundle& bundle, apig::Client& client);
   bool bind(Work& item, const cert::Bundle& bundle, apig::Client& client);
@@ -292,6 +292,7 @@ class Pass {
   const settings::Settings& config_;
   const Clock& clock_;
   WorkerPool& pool_;
+  BundleCache& bundles_;
   cert::KeyDecoders& key_decoders_;
   std::mt19937_64& random_;
   std::mutex random_mutex_;
@@ -353,7 +354,7 @@ void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
     BackgroundTasks checks(loaded.size(), core_count(), [&](std::size_t i) {
       const settings::BindingSettings& binding = *loaded[i].binding;
       std::optional<cert::BundleFacts> cached =
-          facts_if_unchanged(binding.name, {binding.cert, binding.key}, state.bundles);
+          facts_if_unchanged(binding.name, {binding.cert, binding.key}, bundles_);
       if (cached) {
         ObservedBundle observed;
         observed.cached = std::move(*cached);
@@ -371,10 +372,10 @@ void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
   std::vector<BundleRead> reads(to_parse.size());
   std::vector<std::optional<Result<apig::Group>>> results(ordered.size());
   {
-    // Only reads state.bundles, which nothing changes until remember_read() below.
+    // Only reads bundles_, which nothing changes until remember_read() below.
     BackgroundTasks parsing(to_parse.size(), core_count(), [&](std::size_t j) {
       const settings::BindingSettings& binding = *loaded[to_parse[j]].binding;
-      reads[j] = read_bundle_from(binding.name, {binding.cert, binding.key}, state.bundles,
+      reads[j] = read_bundle_from(binding.name, {binding.cert, binding.key}, bundles_,
                                   BundleSource::Files, key_decoders_);
     });
     pool_.run(ordered.size(), [&](std::size_t i, apig::Client& client) {
@@ -386,7 +387,7 @@ void Pass::observe(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
   }
   for (std::size_t j = 0; j < to_parse.size(); ++j) {
     LoadedBinding& binding = loaded[to_parse[j]];
-    remember_read(state.bundles, binding.binding->name, reads[j]);
+    remember_read(bundles_, binding.binding->name, reads[j]);
     take_observation(binding, std::move(reads[j].observed));
   }
 
@@ -614,15 +615,14 @@ void Pass::execute_one(Work& item, const cert::Bundle& bundle, apig::Client& cli
                                                     : bind(item, bundle, client);
 }
 
-void Pass::load_for_writes(std::vector<LoadedBinding>& loaded, std::vector<Work>& work,
-                           state::State& state) {
+void Pass::load_for_writes(std::vector<LoadedBinding>& loaded, std::vector<Work>& work) {
   for (Work& item : work) {
     if (item.plan.action != Action::Bind && item.plan.action != Action::Update) {
       continue;
     }
     LoadedBinding& binding = loaded[item.loaded];
     if (!binding.observed.bundle && !binding.changed_during_pass) {
-      binding.changed_during_pass = load_for_write(binding, state, key_decoders_);
+      binding.changed_during_pass = load_for_write(binding, bundles_, key_decoders_);
       ++loads_for_writes_;
     }
     if (binding.changed_during_pass) {
@@ -1020,7 +1020,7 @@ ReconcileReport Pass::run(std::vector<LoadedBinding>& loaded, std::vector<Work>&
     report.remote_unreadable = report.remote_unreadable || !group;
   }
   if (!options_.dry_run) {
-    load_for_writes(loaded, work, state);
+    load_for_writes(loaded, work);
     execute(loaded, work);
     if (options_.wait_for_cname) {
       poll(work);
@@ -1103,10 +1103,10 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
     clients.push_back(std::move(*client));
   }
   WorkerPool pool(std::move(clients));
-  Pass pass(config_, clock_, pool, key_decoders_, random_, options);
+  Pass pass(config_, clock_, pool, bundles_, key_decoders_, random_, options);
   ReconcileReport report = pass.run(loaded, work, state);
   if (options.bindings.empty()) {
-    prune_bundle_cache(state.bundles, config_.bindings);
+    prune_bundle_cache(bundles_, config_.bindings);
   }
   std::vector<apig::ClientHandle> used = pool.take_clients();
   idle_clients_.insert(idle_clients_.end(), std::make_move_iterator(used.begin()),

@@ -34,7 +34,7 @@ struct ReconcileOptions {
   bool cname_polled_later = false;
   std::vector<std::string> bindings;  // Only these bindings; empty = all.
   // Where the bundles' facts come from (bundle_cache.h). Files: parse every bundle. Either way
-  // the pass refreshes the cache in the state, and writes always use freshly parsed files.
+  // the pass refreshes the Reconciler's cache, and writes always use freshly parsed files.
   BundleSource bundles = BundleSource::Files;
   // The daemon's shutdown: once requested, backoff and poll sleeps end at once and no new
   // request is started (requests in flight finish). Null: never stopped.
@@ -83,14 +83,20 @@ class Reconciler {
   // connections (no TLS handshake per pass).
   Result<ReconcileReport> run(state::State& state, const ReconcileOptions& options);
 
+  // The bundle cache the passes keep (tests warm and inspect it).
+  BundleCache& bundle_cache() { return bundles_; }
+
  private:
   const settings::Settings& config_;
   ClientFactory clients_;
   const Clock& clock_;
   std::mt19937_64 random_;
   std::vector<apig::ClientHandle> idle_clients_;
-  // Like the clients, kept across passes: the private-key decoders the workers parse with.
+  // Like the clients, kept across passes: the private-key decoders the workers parse with,
+  // and the bundle cache (bundle_cache.h; in memory only, so a new Reconciler parses every
+  // bundle once).
   cert::KeyDecoders key_decoders_;
+  BundleCache bundles_;
 };
 
 }  // namespace apig_certd::engine

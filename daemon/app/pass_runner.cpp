@@ -17,14 +17,6 @@ constexpr Duration kLockPatience = std::chrono::minutes(15);
 // How long one daemon pass retries transient failures before leaving them to the schedule.
 constexpr Duration kPassRetryDeadline = std::chrono::minutes(1);
 
-// The targets of `state` (PassResult::before).
-state::State targets_of(const state::State& state) {
-  state::State targets;
-  targets.version = state.version;
-  targets.targets = state.targets;
-  return targets;
-}
-
 }  // namespace
 
 PassRunner::~PassRunner() {
@@ -45,7 +37,7 @@ void PassRunner::prefetch_state() {
     }
     prefetched_.lock.emplace(std::move(*locked));
     if (Result<state::State> read = state::read_state_file(store_.state_file()); read) {
-      prefetched_.before = targets_of(*read);
+      prefetched_.before = *read;
       prefetched_.state = std::move(*read);
     }
   });
@@ -153,7 +145,7 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
     read = std::move(loaded->state);
   }
   state::State current = std::move(*read);
-  result.before = before ? std::move(before) : targets_of(current);
+  result.before = before ? std::move(before) : current;
 
   engine::Reconciler& reconciler = reconciler_for(config, session);
   engine::ReconcileOptions options;

@@ -39,8 +39,7 @@ struct PassResult {
   PassRequest request;
   Result<engine::ReconcileReport> report = engine::ReconcileReport{};
   std::optional<state::State> state;  // the state after the pass (also when not saved)
-  // The targets as the pass found them (what its notifications and log lines compare with;
-  // the bundle cache is left out, it is as large again and nobody compares it).
+  // The state as the pass found it (what its notifications and log lines compare with).
   std::optional<state::State> before;
   std::vector<std::string> notices;     // a moved-aside state file, a failed save
   std::vector<notify::Change> changes;  // what [[notify]] webhooks are to be told
@@ -80,8 +79,8 @@ class PassRunner {
  private:
   // What prefetch_state() got: the lock (none when it could not be taken) and the state it
   // read under it (none when the file was missing, unreadable or corrupt: load() decides),
-  // with the copy of its targets that becomes PassResult::before (made on the prefetch's
-  // thread, which has the time).
+  // with the copy of it that becomes PassResult::before (made on the prefetch's thread,
+  // which has the time).
   struct Prefetched {
     MonotonicTime started{};
     std::optional<sys::FileLock> lock;

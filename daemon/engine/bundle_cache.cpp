@@ -1,4 +1,4 @@
-// The bundle cache: when a binding's facts may come from the state instead of its files.
+// The bundle cache: when a binding's facts may come from memory instead of its files.
 //
 // Both files are observed (stat through symlinks) before anything is read: if a file changes
 // between the observation and the read, the entry pairs the old identity with the new facts,
@@ -17,8 +17,7 @@
 
 namespace apig_certd::engine {
 
-const cert::BundleFacts* cached_facts(const state::BundleCacheEntry* entry,
-                                      const cert::BundlePaths& paths,
+const cert::BundleFacts* cached_facts(const BundleCacheEntry* entry, const cert::BundlePaths& paths,
                                       const sys::FileIdentity& cert_file,
                                       const sys::FileIdentity& key_file) {
   if (entry == nullptr || entry->facts.paths != paths || entry->cert_file != cert_file ||
@@ -28,20 +27,20 @@ const cert::BundleFacts* cached_facts(const state::BundleCacheEntry* entry,
   return &entry->facts;
 }
 
-std::optional<state::BundleCacheEntry> cache_entry_for(const sys::ObservedFile& cert_file,
-                                                       const sys::ObservedFile& key_file,
-                                                       const cert::BundleFacts& facts,
-                                                       Duration racy_window) {
+std::optional<BundleCacheEntry> cache_entry_for(const sys::ObservedFile& cert_file,
+                                                const sys::ObservedFile& key_file,
+                                                const cert::BundleFacts& facts,
+                                                Duration racy_window) {
   if (sys::is_racy(cert_file.identity, cert_file.observed_at, racy_window) ||
       sys::is_racy(key_file.identity, key_file.observed_at, racy_window)) {
     return std::nullopt;
   }
-  return state::BundleCacheEntry{cert_file.identity, key_file.identity, facts};
+  return BundleCacheEntry{cert_file.identity, key_file.identity, facts};
 }
 
-std::optional<cert::BundleFacts> facts_if_unchanged(
-    const std::string& binding, const cert::BundlePaths& paths,
-    const std::map<std::string, state::BundleCacheEntry>& cache) {
+std::optional<cert::BundleFacts> facts_if_unchanged(const std::string& binding,
+                                                    const cert::BundlePaths& paths,
+                                                    const BundleCache& cache) {
   const auto found = cache.find(binding);
   if (found == cache.end()) {
     return std::nullopt;
@@ -59,9 +58,8 @@ std::optional<cert::BundleFacts> facts_if_unchanged(
 }
 
 BundleRead read_bundle_from(const std::string& binding, const cert::BundlePaths& paths,
-                            const std::map<std::string, state::BundleCacheEntry>& cache,
-                            BundleSource source, cert::KeyDecoders& decoders,
-                            Duration racy_window) {
+                            const BundleCache& cache, BundleSource source,
+                            cert::KeyDecoders& decoders, Duration racy_window) {
   // A file that cannot be observed is left to load_bundle() to report.
   const Result<sys::ObservedFile> cert_file = sys::observe_file(paths.cert);
   const Result<sys::ObservedFile> key_file = sys::observe_file(paths.key);
@@ -89,8 +87,7 @@ BundleRead read_bundle_from(const std::string& binding, const cert::BundlePaths&
   return read;
 }
 
-void remember_read(std::map<std::string, state::BundleCacheEntry>& cache,
-                   const std::string& binding, BundleRead& read) {
+void remember_read(BundleCache& cache, const std::string& binding, BundleRead& read) {
   if (!read.loaded) {
     return;
   }
@@ -102,14 +99,14 @@ void remember_read(std::map<std::string, state::BundleCacheEntry>& cache,
 }
 
 ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
-                           std::map<std::string, state::BundleCacheEntry>& cache,
-                           BundleSource source, cert::KeyDecoders& decoders, Duration racy_window) {
+                           BundleCache& cache, BundleSource source, cert::KeyDecoders& decoders,
+                           Duration racy_window) {
   BundleRead read = read_bundle_from(binding, paths, cache, source, decoders, racy_window);
   remember_read(cache, binding, read);
   return std::move(read.observed);
 }
 
-void prune_bundle_cache(std::map<std::string, state::BundleCacheEntry>& cache,
+void prune_bundle_cache(BundleCache& cache,
                         const std::vector<settings::BindingSettings>& bindings) {
   std::set<std::string_view> names;
   for (const settings::BindingSettings& binding : bindings) {

@@ -1,8 +1,9 @@
 #pragma once
 
-// The bundle cache (issue 8): a binding's BundleFacts kept in the state with the stat(2)
-// identity of its certificate and key files, so a pass over unchanged files builds its disk
-// observation without parsing them. Parsing is by far the largest cost of a pass over bindings
+// The bundle cache (issue 8): a binding's BundleFacts kept in memory (by the Reconciler, across
+// passes) with the stat(2) identity of its certificate and key files, so a pass over unchanged
+// files builds its disk observation without parsing them. It is not saved: a restarted daemon
+// parses every bundle once. Parsing is by far the largest cost of a pass over bindings
 // that are in sync (about 10 M instructions a bundle, almost all of it OpenSSL's decoders).
 //
 // The rule, like git's index: the facts are reused when both files' identities (device, inode,
@@ -18,14 +19,25 @@
 #include <vector>
 
 #include "daemon/cert/bundle.h"
+#include "daemon/cert/bundle_facts.h"
 #include "daemon/settings/settings.h"
-#include "daemon/state/state.h"
 #include "daemon/sys/file_identity.h"
 
 namespace apig_certd::engine {
 
-// The cache by binding name.
-using BundleCache = std::map<std::string, state::BundleCacheEntry>;
+// One binding's bundle as last parsed: the facts, and the identity of both files when they
+// were observed, just before they were read. Only entries whose files were not racy
+// (sys::is_racy()) when observed are kept.
+struct BundleCacheEntry {
+  sys::FileIdentity cert_file;
+  sys::FileIdentity key_file;
+  cert::BundleFacts facts;  // facts.paths: the binding's paths when parsed
+
+  bool operator==(const BundleCacheEntry&) const = default;
+};
+
+// The cache, by binding name.
+using BundleCache = std::map<std::string, BundleCacheEntry>;
 
 enum class BundleSource {
   // The cached facts when both files are unchanged; otherwise parse (and refresh the entry).
@@ -51,30 +63,29 @@ struct ObservedBundle {
 
 // The cached facts when `entry` vouches for the files as they are now: same paths, and both
 // identities equal. nullptr otherwise (also for a null entry). Pure.
-const cert::BundleFacts* cached_facts(const state::BundleCacheEntry* entry,
-                                      const cert::BundlePaths& paths,
+const cert::BundleFacts* cached_facts(const BundleCacheEntry* entry, const cert::BundlePaths& paths,
                                       const sys::FileIdentity& cert_file,
                                       const sys::FileIdentity& key_file);
 
 // The entry to remember for facts parsed from files observed (just before reading them) as
 // `cert_file` and `key_file`; nullopt when either is racy (sys::is_racy() with
 // `racy_window`). Pure.
-std::optional<state::BundleCacheEntry> cache_entry_for(const sys::ObservedFile& cert_file,
-                                                       const sys::ObservedFile& key_file,
-                                                       const cert::BundleFacts& facts,
-                                                       Duration racy_window = sys::kRacyWindow);
+std::optional<BundleCacheEntry> cache_entry_for(const sys::ObservedFile& cert_file,
+                                                const sys::ObservedFile& key_file,
+                                                const cert::BundleFacts& facts,
+                                                Duration racy_window = sys::kRacyWindow);
 
 // The cached facts of binding `binding` when both its files are unchanged (observed now);
 // nullopt when there is no entry, or it no longer vouches for the files. Only stats the files.
-std::optional<cert::BundleFacts> facts_if_unchanged(
-    const std::string& binding, const cert::BundlePaths& paths,
-    const std::map<std::string, state::BundleCacheEntry>& cache);
+std::optional<cert::BundleFacts> facts_if_unchanged(const std::string& binding,
+                                                    const cert::BundlePaths& paths,
+                                                    const BundleCache& cache);
 
 // What read_bundle_from() saw, and how `cache[binding]` is to change.
 struct BundleRead {
   ObservedBundle observed;
-  bool loaded = false;                           // the files were read: the entry changes
-  std::optional<state::BundleCacheEntry> entry;  // when loaded: the new entry, or none
+  bool loaded = false;                    // the files were read: the entry changes
+  std::optional<BundleCacheEntry> entry;  // when loaded: the new entry, or none
 };
 
 // Observes both files of binding `binding` and, per `source`, takes the facts from `cache` or
@@ -84,23 +95,19 @@ struct BundleRead {
 // a pass can be read on several threads at once; remember_read() applies the change. `racy_window`
 // is for tests, whose files are always new.
 BundleRead read_bundle_from(const std::string& binding, const cert::BundlePaths& paths,
-                            const std::map<std::string, state::BundleCacheEntry>& cache,
-                            BundleSource source, cert::KeyDecoders& decoders,
-                            Duration racy_window = sys::kRacyWindow);
+                            const BundleCache& cache, BundleSource source,
+                            cert::KeyDecoders& decoders, Duration racy_window = sys::kRacyWindow);
 
 // Applies what read_bundle_from() found to `cache` (moves the new entry out of `read`).
-void remember_read(std::map<std::string, state::BundleCacheEntry>& cache,
-                   const std::string& binding, BundleRead& read);
+void remember_read(BundleCache& cache, const std::string& binding, BundleRead& read);
 
 // read_bundle_from(), then remember_read().
 ObservedBundle read_bundle(const std::string& binding, const cert::BundlePaths& paths,
-                           std::map<std::string, state::BundleCacheEntry>& cache,
-                           BundleSource source, cert::KeyDecoders& decoders,
+                           BundleCache& cache, BundleSource source, cert::KeyDecoders& decoders,
                            Duration racy_window = sys::kRacyWindow);
 
-// Forgets the entries of bindings that are not in `bindings`, so the state does not grow with
+// Forgets the entries of bindings that are not in `bindings`, so the cache does not grow with
 // bindings long removed from the config.
-void prune_bundle_cache(std::map<std::string, state::BundleCacheEntry>& cache,
-                        const std::vector<settings::BindingSettings>& bindings);
+void prune_bundle_cache(BundleCache& cache, const std::vector<settings::BindingSettings>& bindings);
 
 }  // namespace apig_certd::engine

@@ -37,7 +37,7 @@ struct ReconcileOptions {
   bool cname_polled_later = false;
   std::vector<std::string> bindings;  // Only these bindings; empty = all.
   // Where the bundles' facts come from (bundle_cache.h). Files: parse every bundle. Either way
-  // the pass refreshes the cache in the state, and writes always use freshly parsed files.
+  // the pass refreshes the Reconciler's cache, and writes always use freshly parsed files.
   BundleSource bundles = BundleSource::Files;
   // The daemon's shutdown: once requested, backoff and poll sleeps end at once and no new
   // request is started (requests in flight finish). Null: never stopped.
@@ -71,6 +71,9 @@ class Reconciler {
   // connections (no TLS handshake per pass).
   Result<ReconcileReport> run(state::State& state, const ReconcileOptions& options);
 
+  // The bundle cache the passes keep (tests warm and inspect it).
+  BundleCache& bundle_cache() { return bundle_cache_; }
+
  private:
   // A pool of `daemon.concurrency` clients at most (fewer for fewer targets), reusing those
   // of earlier passes.
@@ -81,9 +84,11 @@ class Reconciler {
   const Clock& clock_;
   std::mt19937_64 random_;
   std::vector<apig::ClientHandle> idle_clients_;
-  BundleCache bundle_cache_;
-  // Like the clients, kept across passes: the private-key decoders the workers parse with.
+  // Like the clients, kept across passes: the private-key decoders the workers parse with,
+  // and the bundle cache (bundle_cache.h; in memory only, so a new Reconciler parses every
+  // bundle once).
   cert::KeyDecoders key_decoders_;
+  BundleCache bundle_cache_;
 };
 
 }  // namespace apig_certd::engine

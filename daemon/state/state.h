@@ -1,24 +1,21 @@
 #pragma once
 
 // The state model (DESIGN.md §5): what apig-certd knows about each target between passes,
-// saved as {state_dir}/state.json. It holds fingerprints, names, ids, times and results,
-// and deliberately has no field that could hold a secret (no key, token or password). The
-// bundle cache holds what a certificate file says publicly (BundleFacts) and the stat(2)
-// identity of the certificate and key files, never anything read from the key file.
+// saved as {state_dir}/state.json. It holds only what must survive a restart (what is bound,
+// the certificates we created, the last results and errors, the backoff), and deliberately
+// has no field that could hold a secret (no key, token or password). Facts derived from the
+// certificate files are not kept here (engine/bundle_cache.h keeps them in memory).
 
 #include <cstddef>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "daemon/cert/bundle_facts.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/result.h"
 #include "daemon/state/target_result.h"
-#include "daemon/sys/file_identity.h"
 
 namespace apig_certd::state {
 
@@ -92,24 +89,9 @@ struct TargetState {
   bool operator==(const TargetState&) const = default;
 };
 
-// One binding's bundle as last parsed (engine/bundle_cache.h): the facts, and the identity of
-// both files when they were observed, just before they were read. Only entries whose files
-// were not racy (sys::is_racy()) when observed are kept.
-struct BundleCacheEntry {
-  sys::FileIdentity cert_file;
-  sys::FileIdentity key_file;
-  cert::BundleFacts facts;  // facts.paths: the binding's paths when parsed
-
-  bool operator==(const BundleCacheEntry&) const = default;
-};
-
 struct State {
   int version = kStateVersion;
   std::map<std::string, TargetState> targets;  // by target_key()
-  // The bundle cache, by binding name. Optional in the file (older ones have none) and
-  // forgiving when read: an entry that does not parse is dropped, which only means parsing
-  // the files again.
-  std::map<std::string, BundleCacheEntry> bundles;
 
   bool operator==(const State&) const = default;
 };
@@ -125,21 +107,19 @@ std::string target_key(std::string_view binding, std::string_view instance_id,
 void remember_created(std::vector<CreatedCertificate>& created, CreatedCertificate made,
                       int keep_previous);
 
-// The state as pretty JSON (2-space indent, trailing newline). Keys come in a fixed order
-// (the order of the structs above), absent optionals are written as null, times as ISO 8601
-// UTC strings with whole seconds ("2027-01-31T12:00:00Z"; sub-second parts are dropped).
-// Invalid UTF-8 in a string is replaced by U+FFFD rather than failing.
+// The state as pretty JSON (2-space indent, keys sorted, trailing newline). Fields with their
+// default value (empty strings, zeros, absent optionals, no created certificates) are left
+// out; times are ISO 8601 UTC strings with whole seconds ("2027-01-31T12:00:00Z"; sub-second
+// parts are dropped). Invalid UTF-8 in a string is replaced by U+FFFD rather than failing.
 std::string to_json(const State& state);
-// The same text, handed to `write` in pieces of about 64 KiB (whole targets and bundle
-// entries), in order: for saving a large state without holding all of its text.
-void write_json(const State& state, const std::function<void(std::string_view piece)>& write);
 
-// Parses what to_json() writes. Unknown fields are ignored (a newer apig-certd may add some)
-// and missing fields keep their defaults; null is the same as missing. In "bundles" (a cache)
-// an entry with any problem is left out instead of failing. ParseError when the
-// text is not JSON, when "version" is missing or not kStateVersion, or when a field has the
-// wrong type or a time is malformed; the message names the field by its path, e.g.
-// `targets["b/i/g/www.example.com"].bound_at: expected an ISO 8601 UTC time string, got number`.
+// Parses what to_json() writes, and the files of earlier versions of apig-certd with the same
+// "version" (which wrote every field, and a "bundles" cache that is now ignored). Unknown
+// fields are ignored and missing fields keep their defaults; null is the same as missing.
+// ParseError when the text is not JSON, when "version" is missing or not kStateVersion, or
+// when a field has the wrong type or a time is malformed; the message names the field by its
+// path, e.g. `targets["b/i/g/www.example.com"].bound_at: expected an ISO 8601 UTC time string,
+// got number`.
 Result<State> parse_state(std::string_view text);
 
 }  // namespace apig_certd::state

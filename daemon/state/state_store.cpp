@@ -24,9 +24,7 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
-#include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <sys/stat.h>
@@ -195,10 +193,8 @@ Result<LoadedState> StateStore::load() {
 }
 
 Result<void> StateStore::save(const State& state) const {
-  const auto produce = [&state](const std::function<void(std::string_view)>& write) {
-    write_json(state, write);
-  };
-  if (auto written = sys::write_file_atomically(state_file(), produce, kFileMode); !written) {
+  if (auto written = sys::write_file_atomically(state_file(), to_json(state), kFileMode);
+      !written) {
     return fail(std::move(written.error()).with_context("saving the state"));
   }
   return {};

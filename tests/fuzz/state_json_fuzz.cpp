@@ -1,31 +1,26 @@
-// Fuzz target: state::read_json() (daemon/state/json_reader.h) against nlohmann-json.
+// Fuzz target: state::parse_state() (daemon/state/state.h).
 //
-// Input: any text. read_json() promises what nlohmann::json::sax_parse() does: the same texts
-// accepted, and the same SAX events in the same order (numbers compared bit for bit, strings
-// byte for byte), also up to the point where a text is refused. Any difference aborts.
+// Input: any text. parse_state() returns a State or a ParseError, never crashes; and what it
+// accepts survives a save: to_json() of it parses back to the same State (so a file the
+// daemon loads, it can also write and load again). Any difference aborts.
 
 #include <cstdint>
 #include <cstdlib>
-#include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "daemon/state/json_reader.h"
+#include "daemon/state/state.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "tests/support/json_events.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view text = apig_certd::fuzz::as_text(data, size);
-  apig_certd::testing::JsonEvents theirs;
-  const bool they_accept = nlohmann::json::sax_parse(text.begin(), text.end(), &theirs);
-  apig_certd::testing::JsonEvents ours;
-  std::string error;
-  const bool we_accept = apig_certd::state::read_json(text, ours, error);
-  if (we_accept != they_accept || ours.events != theirs.events) {
-    std::abort();  // read_json() and nlohmann read this text differently
+  const auto parsed = apig_certd::state::parse_state(apig_certd::fuzz::as_text(data, size));
+  if (!parsed) {
+    if (parsed.error().code() != apig_certd::ErrorCode::ParseError) {
+      std::abort();  // a refusal that is not a ParseError
+    }
+    return 0;
   }
-  if (!we_accept && error.rfind("parse error at line ", 0) != 0) {
-    std::abort();  // a refusal without its message
+  const auto again = apig_certd::state::parse_state(apig_certd::state::to_json(*parsed));
+  if (!again || *again != *parsed) {
+    std::abort();  // what was loaded does not survive a save
   }
   return 0;
 }

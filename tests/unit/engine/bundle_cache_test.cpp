@@ -1,4 +1,4 @@
-// The bundle cache (engine/bundle_cache.h): when a binding's facts come from the state and when
+// The bundle cache (engine/bundle_cache.h): when a binding's facts come from the cache and when
 // its files are parsed again. The decision functions are tested as pure functions; read_bundle()
 // on real files and real certificates, changed the ways ACME clients and operators change
 // them (rewrite in place, rename over, chmod, certbot's symlink swap).
@@ -30,8 +30,6 @@ namespace {
 using testing::make_chain;
 using testing::TempDir;
 using testing::TestChain;
-
-using Cache = std::map<std::string, state::BundleCacheEntry>;
 
 std::int64_t ns_of(const struct timespec& time) {
   return static_cast<std::int64_t>(time.tv_sec) * 1'000'000'000 + time.tv_nsec;
@@ -74,7 +72,7 @@ cert::BundleFacts some_facts() {
 
 TEST(BundleCacheDecision, FactsAreReusedOnlyForTheSamePathsAndBothIdentities) {
   const cert::BundleFacts facts = some_facts();
-  const state::BundleCacheEntry entry{observed(1, 2).identity, observed(5, 6).identity, facts};
+  const BundleCacheEntry entry{observed(1, 2).identity, observed(5, 6).identity, facts};
   const sys::FileIdentity cert_file = entry.cert_file;
   const sys::FileIdentity key_file = entry.key_file;
   ASSERT_NE(cached_facts(&entry, facts.paths, cert_file, key_file), nullptr);
@@ -122,7 +120,7 @@ TEST(BundleCacheDecision, RacyFilesAreNotRemembered) {
   const sys::ObservedFile old_file = observed(kChanged, kChanged + 60 * kSecond);
   const sys::ObservedFile fresh_file = observed(kChanged, kChanged + kSecond);
 
-  const std::optional<state::BundleCacheEntry> kept = cache_entry_for(old_file, old_file, facts);
+  const std::optional<BundleCacheEntry> kept = cache_entry_for(old_file, old_file, facts);
   ASSERT_TRUE(kept);
   EXPECT_EQ(kept->cert_file, old_file.identity);
   EXPECT_EQ(kept->key_file, old_file.identity);
@@ -135,7 +133,7 @@ TEST(BundleCacheDecision, RacyFilesAreNotRemembered) {
 }
 
 TEST(BundleCacheDecision, PruningKeepsOnlyConfiguredBindings) {
-  Cache cache;
+  BundleCache cache;
   cache["kept"] = {};
   cache["gone"] = {};
   std::vector<settings::BindingSettings> bindings(2);
@@ -157,7 +155,7 @@ class BundleCacheTest : public ::testing::Test {
   }
 
   TempDir temp_dir_;
-  Cache cache_;
+  BundleCache cache_;
   cert::KeyDecoders decoders_;
   const TestChain first_ = make_chain({.sans = {"www.example.com"}});
   const TestChain second_ = make_chain({.sans = {"www.example.com", "api.example.com"}});

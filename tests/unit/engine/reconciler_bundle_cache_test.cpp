@@ -3,8 +3,9 @@
 // parse; a planned write loads the files first and binds what they hold; and when the files
 // change between the observation and the write (here: while the pass reads the API group, the
 // seam a real renewal would race through), nothing is written and the target fails as
-// retryable, saying so. Real files and certificates; the state is warmed as a previous pass
-// over files older than the racy window would have left it.
+// retryable, saying so. Real files and certificates; the Reconciler's cache is warmed as a
+// previous pass over files older than the racy window would have left it, and one Reconciler
+// runs every pass of a test, as in the daemon.
 
 #include <atomic>
 #include <filesystem>
@@ -91,18 +92,6 @@ class ReconcilerBundleCacheTest : public ::testing::Test {
     binding.targets.push_back(target);
     config_.bindings.push_back(binding);
     key_ = state::target_key("site", "instance", "g", kDomain, "");
-  }
-
-  // The cache entry a pass over these files long after they were written would have left.
-  void warm_cache() {
-    const Result<sys::ObservedFile> cert_file = sys::observe_file(lineage_.cert);
-    const Result<sys::ObservedFile> key_file = sys::observe_file(lineage_.key);
-    Result<cert::Bundle> bundle = cert::load_bundle({lineage_.cert, lineage_.key});
-    ASSERT_TRUE(cert_file && key_file && bundle);
-    state_.bundles["site"] = {cert_file->identity, key_file->identity, bundle->facts()};
-  }
-
-  ReconcileReport run() {
     const engine::ClientFactory clients = [this]() -> Result<apig::ClientHandle> {
       apig::ClientHandle handle;
       handle.transport = std::make_unique<MemoryTransport>(script_);
@@ -112,11 +101,25 @@ class ReconcilerBundleCacheTest : public ::testing::Test {
                               config_.apig.timeout});
       return handle;
     };
-    Reconciler reconciler(config_, clients, clock_);
+    reconciler_ = std::make_unique<Reconciler>(config_, clients, clock_);
+  }
+
+  // The cache entry a pass over these files long after they were written would have left.
+  void warm_cache() {
+    const Result<sys::ObservedFile> cert_file = sys::observe_file(lineage_.cert);
+    const Result<sys::ObservedFile> key_file = sys::observe_file(lineage_.key);
+    Result<cert::Bundle> bundle = cert::load_bundle({lineage_.cert, lineage_.key});
+    ASSERT_TRUE(cert_file && key_file && bundle);
+    cache()["site"] = {cert_file->identity, key_file->identity, bundle->facts()};
+  }
+
+  BundleCache& cache() { return reconciler_->bundle_cache(); }
+
+  ReconcileReport run() {
     ReconcileOptions options;
     options.wait_for_cname = false;
     options.bundles = BundleSource::CacheWhenUnchanged;
-    Result<ReconcileReport> report = reconciler.run(state_, options);
+    Result<ReconcileReport> report = reconciler_->run(state_, options);
     EXPECT_TRUE(report) << report.error().to_string();
     EXPECT_TRUE(report && report->outcomes.size() == 1U);
     return report ? *report : ReconcileReport{};
@@ -147,6 +150,7 @@ class ReconcilerBundleCacheTest : public ::testing::Test {
       [] { return Result<Secret>(Secret("TESTACCESSKEY0000001")); },
       [] { return Result<Secret>(Secret("test-secret-key-0123456789abcdef")); }, std::nullopt,
       "project", clock_};
+  std::unique_ptr<Reconciler> reconciler_;
 };
 
 TEST_F(ReconcilerBundleCacheTest, InSyncFromTheCacheParsesNothing) {
@@ -202,7 +206,7 @@ TEST_F(ReconcilerBundleCacheTest, FilesChangedDuringThePassAreNotWritten) {
   EXPECT_TRUE(target.next_attempt);
   EXPECT_EQ(target.failed_sha256, testing::sha256_fingerprint(first_.leaf));
   // The new files are seconds old (racy): not cached, so the next pass parses them.
-  EXPECT_FALSE(state_.bundles.contains("site"));
+  EXPECT_FALSE(cache().contains("site"));
 
   // The next pass binds the new certificate with its own key.
   const ReconcileReport next = run();
@@ -215,11 +219,11 @@ TEST_F(ReconcilerBundleCacheTest, FilesChangedDuringThePassAreNotWritten) {
 
 TEST_F(ReconcilerBundleCacheTest, AFullPassForgetsBindingsNoLongerConfigured) {
   warm_cache();
-  state_.bundles["removed"] = state_.bundles.at("site");
+  cache()["removed"] = cache().at("site");
   script_.bound_name = name_of(first_);
   run();
-  EXPECT_TRUE(state_.bundles.contains("site"));
-  EXPECT_FALSE(state_.bundles.contains("removed"));
+  EXPECT_TRUE(cache().contains("site"));
+  EXPECT_FALSE(cache().contains("removed"));
 }
 
 }  // namespace

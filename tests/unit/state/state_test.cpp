@@ -1,5 +1,6 @@
-// The state model's JSON: a full round trip of every field, the shape of the file, forward
-// compatibility (unknown fields) and ParseErrors that name the field.
+// The state model's JSON: a full round trip of every field, the shape of the file, the files
+// earlier versions wrote (every field, nulls, a "bundles" cache), forward compatibility
+// (unknown fields) and ParseErrors that name the field.
 
 #include "daemon/state/state.h"
 
@@ -46,6 +47,9 @@ TargetState full_target() {
   target.verified_sha256 = "aa11";
   target.verified_at = at("2026-11-01T08:31:00Z");
   target.expiring_sha256 = "aa11";
+  target.bind_successes = 7;
+  target.bind_failures = 2;
+  target.last_success = at("2026-11-01T08:31:00Z");
   target.created = {
       CreatedCertificate{"ssl-1", "name-1", "bb22", at("2026-11-01T08:30:00Z"), std::nullopt, ""},
       CreatedCertificate{"ssl-2", "name-2", "cc33", at("2026-11-02T00:00:00Z"),
@@ -80,7 +84,7 @@ TEST(TargetKey, UsesTheDomainIdWhenNoDomainIsConfigured) {
 }
 
 TEST(StateJson, EmptyStateHasVersionAndNoTargets) {
-  EXPECT_EQ(to_json(State{}), "{\n  \"version\": 1,\n  \"targets\": {},\n  \"bundles\": {}\n}\n");
+  EXPECT_EQ(to_json(State{}), "{\n  \"targets\": {},\n  \"version\": 1\n}\n");
   EXPECT_EQ(parse_ok(to_json(State{})), State{});
 }
 
@@ -105,16 +109,23 @@ TEST(StateJson, RoundTripsEveryField) {
   EXPECT_EQ(to_json(parsed), to_json(state));
 }
 
-TEST(StateJson, RoundTripsAbsentOptionalsAsNull) {
+TEST(StateJson, LeavesOutFieldsAtTheirDefault) {
   State state;
   TargetState target;
   target.binding = "b";
   target.domain_id = "d";
   state.targets[key_of(target)] = target;
   const std::string text = to_json(state);
-  EXPECT_NE(text.find("\"bound_at\": null"), std::string::npos) << text;
-  EXPECT_NE(text.find("\"last_error\": null"), std::string::npos) << text;
-  EXPECT_NE(text.find("\"created\": []"), std::string::npos) << text;
+  EXPECT_EQ(text, R"({
+  "targets": {
+    "b///id:d": {
+      "binding": "b",
+      "domain_id": "d"
+    }
+  },
+  "version": 1
+}
+)");
   const State parsed = parse_ok(text);
   EXPECT_EQ(parsed, state);
   const TargetState& back = parsed.targets.at("b///id:d");
@@ -126,42 +137,168 @@ TEST(StateJson, RoundTripsAbsentOptionalsAsNull) {
   EXPECT_FALSE(back.next_attempt);
 }
 
-TEST(StateJson, WritesPrettyJsonInTheOrderOfTheModel) {
+TEST(StateJson, WritesPrettyJsonWithSortedKeys) {
   State state;
   const TargetState target = full_target();
   state.targets[key_of(target)] = target;
+  TargetState second = full_target();
+  second.binding = "another";
+  state.targets[key_of(second)] = second;
   const std::string text = to_json(state);
-  EXPECT_TRUE(text.starts_with("{\n  \"version\": 1,\n  \"targets\": {\n    \"example/"));
-  EXPECT_NE(text.find("      \"binding\": \"example\",\n      \"instance_id\""), std::string::npos)
+  EXPECT_TRUE(text.starts_with("{\n  \"targets\": {\n    \"another/")) << text;
+  EXPECT_NE(text.find("      \"bind_failures\": 2,\n      \"bind_successes\": 7,\n"
+                      "      \"binding\": \"example\",\n      \"bound_at\": "
+                      "\"2026-11-01T08:30:05Z\",\n"),
+            std::string::npos)
       << text;
-  EXPECT_LT(text.find("\"domain_id\""), text.find("\"disk_sha256\""));
-  EXPECT_LT(text.find("\"failed_sha256\""), text.find("\"created\""));
-  EXPECT_NE(text.find("\"bound_at\": \"2026-11-01T08:30:05Z\""), std::string::npos);
+  EXPECT_LT(text.find("\"created\""), text.find("\"disk_sha256\""));
+  EXPECT_LT(text.find("\"another/"), text.find("\"example/"));
   EXPECT_NE(text.find("\"cname_status\": 3"), std::string::npos);
-  EXPECT_TRUE(text.ends_with("}\n"));
+  EXPECT_TRUE(text.ends_with("  },\n  \"version\": 1\n}\n")) << text;
+  // The same state, however it was built, gives the same bytes.
+  State reversed;
+  reversed.targets[key_of(second)] = second;
+  reversed.targets[key_of(target)] = target;
+  EXPECT_EQ(to_json(reversed), text);
 }
 
-TEST(StateJson, IsFormattedExactlyAsNlohmannPrettyPrintsIt) {
+TEST(StateJson, RoundTripsControlCharactersAndQuotes) {
   State state;
-  const TargetState full = full_target();
-  state.targets[key_of(full)] = full;
   TargetState odd = full_target();
-  odd.binding = "odd \"name\" caf\xc3\xa9 \xff";
-  odd.last_error = LastError{"x", "line\nbreak\ttab \x01", SystemTime{}};
+  odd.binding = "odd \"name\" caf\xc3\xa9 \\ /";
+  odd.last_error = LastError{"x", "line\nbreak\ttab \x01 \x7f", at("2026-11-02T00:00:01Z")};
   state.targets[key_of(odd)] = odd;
-  BundleCacheEntry entry;
-  entry.cert_file = {1, 2, 3, -4, 5};
-  entry.facts.sans = {"a.example.com", "*.example.com"};
-  entry.facts.chain_links = {cert::ChainLink{}};
-  entry.facts.load_warnings = {cert::Problem{cert::Severity::Warning, "", "readable by all"}};
-  state.bundles["site"] = entry;
-  state.bundles["empty"] = BundleCacheEntry{};
   const std::string text = to_json(state);
-  const auto document = nlohmann::ordered_json::parse(text);
-  EXPECT_EQ(document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
-            text);
-  EXPECT_NE(text.find("\"mtime_ns\": -4,"), std::string::npos) << text;
-  EXPECT_EQ(parse_ok(text).targets.at(key_of(full)), full);
+  EXPECT_NE(text.find(R"("line\nbreak\ttab \u0001)"), std::string::npos) << text;
+  EXPECT_EQ(parse_ok(text), state);
+}
+
+// A state.json as apig-certd wrote it before issue 17 (the same version 1): every field in
+// the order of the model, null for absent times, and the bundle cache, which is now ignored.
+constexpr const char* kVersion1File = R"({
+  "version": 1,
+  "targets": {
+    "b00000/eddc4d25480b4cd6b512f270a1b8b341/g0000/d00000.bench.example": {
+      "binding": "b00000",
+      "instance_id": "eddc4d25480b4cd6b512f270a1b8b341",
+      "group_id": "g0000",
+      "domain": "d00000.bench.example",
+      "domain_id": "dom00000",
+      "disk_sha256": "87f6708ea09563de423d653254514960168dc7a029b2f3e553e504efe4abf5de",
+      "disk_not_after": "2027-03-04T16:08:40Z",
+      "bound_sha256": "87f6708ea09563de423d653254514960168dc7a029b2f3e553e504efe4abf5de",
+      "bound_name": "b00000_20270304_87f6708e",
+      "ssl_id": "e33e6580d4ba55a7b1410464340e051f",
+      "bound_at": "2026-12-04T16:08:44Z",
+      "bound_not_after": "2027-03-04T16:08:40Z",
+      "cname_status": 3,
+      "last_result": "bound",
+      "last_attempt": "2026-12-04T16:08:44Z",
+      "last_error": null,
+      "consecutive_failures": 0,
+      "next_attempt": null,
+      "failed_sha256": "",
+      "verified_sha256": "",
+      "verified_at": null,
+      "expiring_sha256": "",
+      "bind_successes": 1,
+      "bind_failures": 0,
+      "last_success": "2026-12-04T16:08:44Z",
+      "created": [
+        {
+          "ssl_id": "e33e6580d4ba55a7b1410464340e051f",
+          "name": "b00000_20270304_87f6708e",
+          "sha256": "87f6708ea09563de423d653254514960168dc7a029b2f3e553e504efe4abf5de",
+          "created_at": "2026-12-04T16:08:44Z",
+          "delete_failed_at": null,
+          "delete_error": ""
+        }
+      ]
+    }
+  },
+  "bundles": {
+    "b00000": {
+      "cert_file": {
+        "device": 65024,
+        "inode": 10953282,
+        "size": 1482,
+        "mtime_ns": 1796400551733794414,
+        "ctime_ns": 1796400552082246912
+      },
+      "key_file": {
+        "device": 65024,
+        "inode": 10953298,
+        "size": 1704,
+        "mtime_ns": 1796400551734088193,
+        "ctime_ns": 1796400552082246912
+      },
+      "facts": {
+        "cert": "/etc/letsencrypt/live/b00000/fullchain.pem",
+        "key": "/etc/letsencrypt/live/b00000/privkey.pem",
+        "sha256": "87f6708ea09563de423d653254514960168dc7a029b2f3e553e504efe4abf5de",
+        "not_before": "2026-12-04T16:09:11Z",
+        "not_after": "2027-03-04T16:09:11Z",
+        "sans": [
+          "bench.example",
+          "*.bench.example"
+        ],
+        "common_name": "bench.example",
+        "subject": "CN = bench.example",
+        "serial": "65",
+        "issuer": "CN = apig-certd bench CA",
+        "key_type": "RSA",
+        "key_bits": 2048,
+        "ec_curve": "",
+        "key_matches_leaf": true,
+        "leaf_file_position": 1,
+        "chain_links": [
+          {
+            "file_position": 2,
+            "subject": "CN = apig-certd bench CA",
+            "issues_previous": true,
+            "issues_other": false,
+            "self_signed": true
+          }
+        ],
+        "load_warnings": []
+      }
+    }
+  }
+}
+)";
+
+TEST(StateJson, LoadsTheVersion1FilesOfEarlierVersions) {
+  const State state = parse_ok(kVersion1File);
+  TargetState expected;
+  expected.binding = "b00000";
+  expected.instance_id = "eddc4d25480b4cd6b512f270a1b8b341";
+  expected.group_id = "g0000";
+  expected.domain = "d00000.bench.example";
+  expected.domain_id = "dom00000";
+  expected.disk_sha256 = "87f6708ea09563de423d653254514960168dc7a029b2f3e553e504efe4abf5de";
+  expected.disk_not_after = at("2027-03-04T16:08:40Z");
+  expected.bound_sha256 = expected.disk_sha256;
+  expected.bound_name = "b00000_20270304_87f6708e";
+  expected.ssl_id = "e33e6580d4ba55a7b1410464340e051f";
+  expected.bound_at = at("2026-12-04T16:08:44Z");
+  expected.bound_not_after = at("2027-03-04T16:08:40Z");
+  expected.cname_status = 3;
+  expected.last_result = "bound";
+  expected.last_attempt = at("2026-12-04T16:08:44Z");
+  expected.bind_successes = 1;
+  expected.last_success = at("2026-12-04T16:08:44Z");
+  expected.created = {CreatedCertificate{expected.ssl_id, expected.bound_name,
+                                         expected.bound_sha256, at("2026-12-04T16:08:44Z"),
+                                         std::nullopt, ""}};
+  State want;
+  want.targets[key_of(expected)] = expected;
+  EXPECT_EQ(state, want);
+  // Saved again, the same state in fewer bytes (no nulls, no defaults, no bundle cache).
+  const std::string text = to_json(state);
+  EXPECT_EQ(parse_ok(text), want);
+  EXPECT_EQ(text.find("bundles"), std::string::npos) << text;
+  EXPECT_EQ(text.find("null"), std::string::npos) << text;
+  EXPECT_LT(text.size() * 2, std::string_view(kVersion1File).size()) << text;
 }
 
 TEST(StateJson, ReadsFieldsInAnyOrderAndSkipsWhatItDoesNotKnow) {
@@ -189,57 +326,18 @@ TEST(StateJson, ReadsFieldsInAnyOrderAndSkipsWhatItDoesNotKnow) {
             "targets: expected an object, got number");
 }
 
-State thousand_targets_and_bundles() {
+TEST(StateJson, AThousandTargetsRoundTrip) {
   State state;
   for (int i = 0; i < 1000; ++i) {
     TargetState target = full_target();
     target.binding = "b" + std::to_string(i);
     target.bind_successes = i;
     state.targets[key_of(target)] = target;
-    BundleCacheEntry entry;
-    entry.cert_file.inode = static_cast<std::uint64_t>(i) + 1;
-    entry.key_file.inode = static_cast<std::uint64_t>(i) + 2;
-    entry.facts.paths = {"/etc/letsencrypt/live/b" + std::to_string(i) + "/fullchain.pem",
-                         "/etc/letsencrypt/live/b" + std::to_string(i) + "/privkey.pem"};
-    entry.facts.sha256 = std::string(64, 'a');
-    entry.facts.sans = {"a.example.com"};
-    state.bundles[target.binding] = entry;
   }
-  return state;
-}
-
-TEST(StateJson, AThousandTargetsAndBundlesRoundTrip) {
-  const State state = thousand_targets_and_bundles();
   const std::string text = to_json(state);
   const State parsed = parse_ok(text);
-  EXPECT_EQ(parsed.targets, state.targets);
-  EXPECT_EQ(parsed.bundles.size(), state.bundles.size());
+  EXPECT_EQ(parsed, state);
   EXPECT_EQ(to_json(parsed), text);
-}
-
-TEST(StateJson, WritesALargeStateInPiecesOfWholeEntries) {
-  const State state = thousand_targets_and_bundles();
-  std::vector<std::string> pieces;
-  write_json(state, [&](std::string_view piece) { pieces.emplace_back(piece); });
-  std::string joined;
-  for (const std::string& piece : pieces) {
-    joined += piece;
-  }
-  EXPECT_EQ(joined, to_json(state));
-  ASSERT_GT(pieces.size(), 10U) << joined.size() << " bytes";
-  for (std::size_t i = 0; i + 1 < pieces.size(); ++i) {
-    // At least 64 KiB, and cut right after a whole target or bundle entry (whose closing
-    // brace is indented by four spaces), never inside one.
-    EXPECT_GE(pieces[i].size(), 64U * 1024) << i;
-    EXPECT_LT(pieces[i].size(), 72U * 1024) << i;
-    EXPECT_TRUE(pieces[i].ends_with("\n    }"))
-        << i << ": ..." << pieces[i].substr(pieces[i].size() - 40);
-  }
-  EXPECT_TRUE(pieces.back().ends_with("}\n"));
-
-  std::vector<std::string> small;
-  write_json(State{}, [&](std::string_view piece) { small.emplace_back(piece); });
-  EXPECT_EQ(small, std::vector<std::string>{to_json(State{})});
 }
 
 TEST(StateJson, DropsSubSecondParts) {
@@ -316,6 +414,8 @@ TEST(StateJson, RejectsWhatIsNotAJsonObject) {
   EXPECT_TRUE(garbage.message().starts_with("not valid JSON: parse error at line 2"))
       << garbage.message();
   EXPECT_EQ(parse_error("").code(), ErrorCode::ParseError);
+  EXPECT_EQ(parse_error(R"({"version": 1e999})").message(),
+            "not valid JSON: number overflow parsing '1e999'");
   EXPECT_EQ(parse_error("[1, 2]").message(), "expected a JSON object, got array");
 }
 

@@ -7,8 +7,6 @@
 #include <malloc.h>
 
 #include "daemon/app/daemon_report.h"
-#include "daemon/cert/bundle.h"
-#include "daemon/cert/checks.h"
 #include "daemon/core/time_format.h"
 #include "daemon/engine/backoff.h"
 #include "daemon/engine/schedule.h"
@@ -42,21 +40,6 @@ std::string join(const std::vector<std::string>& names) {
 // A monotonic deadline as the wall-clock time it falls on today, for messages only.
 std::optional<SystemTime> wall_time(const Clock& clock, std::optional<MonotonicTime> at) {
   return at ? std::optional(clock.now() + (*at - clock.monotonic_now())) : std::nullopt;
-}
-
-// Why a bundle is not ready to bind, or nullopt when it loads and passes the checks.
-std::optional<std::string> mid_change_problem(const settings::BindingSettings& binding,
-                                              SystemTime now) {
-  Result<cert::Bundle> bundle = cert::load_bundle({binding.cert, binding.key});
-  if (!bundle) {
-    return bundle.error().to_string();
-  }
-  for (const cert::Problem& problem : cert::check_bundle(*bundle, now)) {
-    if (problem.severity == cert::Severity::Error) {
-      return problem.message;
-    }
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -215,7 +198,7 @@ int Daemon::run() {
                                  " target(s), watching " + std::to_string(directories.size()) +
                                  " director" + (directories.size() == 1 ? "y" : "ies") +
                                  "; state in '" + store_.directory().string() + "'");
-  start_pass({{}, engine::PlanMode::Sync, "start"});
+  start_pass({{}, engine::PlanMode::Sync, "start", {}});
   Result<void> ran = loop_.run();
   if (const std::size_t left = notifications_->finish(kStopDelivery); left > 0) {
     log_.write(LogLevel::Warn, std::to_string(left) + " notification(s) still undelivered after " +
@@ -369,25 +352,21 @@ void Daemon::on_clock_change() {
   }
 }
 
-void Daemon::hold_mid_change(std::set<std::string>& due, const std::set<std::string>& from_files) {
-  const SystemTime now = clock_.now();
-  for (const settings::BindingSettings& binding : config_->bindings) {
-    if (!due.contains(binding.name) || !from_files.contains(binding.name)) {
-      continue;
+void Daemon::hold_mid_change(const std::vector<std::string>& bindings,
+                             const std::vector<engine::HeldBinding>& held, MonotonicTime now) {
+  for (const std::string& binding : bindings) {
+    if (std::none_of(held.begin(), held.end(),
+                     [&](const engine::HeldBinding& hold) { return hold.binding == binding; })) {
+      mid_change_reads_.erase(binding);
     }
-    std::optional<std::string> problem = mid_change_problem(binding, now);
-    int& reads = mid_change_reads_[binding.name];
-    if (!problem || reads >= kMidChangeRereads) {
-      reads = 0;
-      continue;
-    }
-    ++reads;
-    due.erase(binding.name);
-    file_changes_[binding.name] = clock_.monotonic_now() + config_->daemon.debounce;
+  }
+  for (const engine::HeldBinding& hold : held) {
+    ++mid_change_reads_[hold.binding];
+    file_changes_[hold.binding] = now + config_->daemon.debounce;
     log_.write(LogLevel::Debug,
-               "binding '" + binding.name + "' looks mid-change (" + *problem +
+               "binding '" + hold.binding + "' looks mid-change (" + hold.problem +
                    "); reading it again in " + format_duration(config_->daemon.debounce),
-               {{"BINDING", binding.name}});
+               {{"BINDING", hold.binding}});
   }
 }
 
@@ -406,10 +385,12 @@ void Daemon::reschedule() {
   input.last_pass = last_pass_;
   engine::Schedule plan = engine::schedule(input);
   if (!plan.due.empty()) {
-    hold_mid_change(plan.due, plan.files);
-  }
-  if (!plan.due.empty()) {
     PassRequest request;
+    for (const std::string& binding : plan.files) {
+      if (plan.due.contains(binding) && mid_change_reads_[binding] < kMidChangeRereads) {
+        request.hold_if_invalid.insert(binding);
+      }
+    }
     request.mode = reload_pass_ ? engine::PlanMode::Sync : engine::PlanMode::Daemon;
     request.why = reload_pass_ ? "reload" : plan.rescan ? "rescan" : "due";
     if (plan.due.size() < config_->bindings.size()) {
@@ -455,12 +436,6 @@ void Daemon::start_pass(PassRequest request) {
   log_.write(LogLevel::Debug, "pass (" + request.why + ") for " +
                                   (request.bindings.empty() ? std::string("every binding")
                                                             : join(request.bindings)));
-  for (const std::string& binding : request.bindings) {
-    mid_change_reads_.erase(binding);
-  }
-  if (request.bindings.empty()) {
-    mid_change_reads_.clear();
-  }
   runner_.start(std::move(request), *config_, *session_);
 }
 
@@ -511,6 +486,7 @@ void Daemon::on_pass_done() {
     if (result->request.mode == engine::PlanMode::Sync) {
       reload_pass_ = false;
     }
+    hold_mid_change(bindings, result->report->held, monotonic_now);
   }
   for (const std::string& binding : bindings) {
     last_pass_[binding] = {monotonic_now, now};

@@ -9,9 +9,10 @@
 //
 // Lifecycle: first pass over every binding -> READY=1. File events -> debounce per binding
 // (plus a random delay up to daemon.jitter, for replicas: engine/schedule.h)
-// -> the bundle is pre-read; one caught mid-change (key and certificate from different
-// renewals, a missing link, a truncated file) is read again after the debounce a few times
-// before a pass reports it (the pass never binds an invalid bundle either way). SIGHUP ->
+// -> a pass for those bindings; one whose bundle the pass finds mid-change (key and
+// certificate from different renewals, a missing link, a truncated file) is held and read
+// again after the debounce a few times before a pass reports it (the pass never binds an
+// invalid bundle either way). The loop itself never reads a certificate file or a key. SIGHUP ->
 // RELOADING=1, the config is read again; an invalid one is logged and the old one kept;
 // READY=1. SIGTERM/SIGINT -> STOPPING=1; backoff sleeps end at once, requests in flight may
 // finish within the shutdown grace, then they are cut off; the pass saves the state;
@@ -91,8 +92,10 @@ class Daemon {
   // STATUS= (or READY=1 with it), only when the line changed: sd_notify blocks when the
   // receiver's queue is full, so the loop never sends more than it must.
   void send_status(bool ready);
-  // Drops bindings whose bundle looks mid-change from `due`, re-debouncing them.
-  void hold_mid_change(std::set<std::string>& due, const std::set<std::string>& from_files);
+  // After a pass: bindings it held because their bundle looked mid-change are debounced again
+  // (at most kMidChangeRereads times in a row); the others' count starts over.
+  void hold_mid_change(const std::vector<std::string>& bindings,
+                       const std::vector<engine::HeldBinding>& held, MonotonicTime now);
 
   std::filesystem::path config_file_;
   const Environment& environment_;

@@ -153,6 +153,7 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
   options.wait_for_cname = false;
   options.cname_polled_later = true;
   options.bindings = result.request.bindings;
+  options.hold_if_invalid = result.request.hold_if_invalid;
   // Every daemon pass (start, rescan, file change, reload) may use the bundle cache: a changed
   // file has a new identity and is parsed anyway.
   options.bundles = engine::BundleSource::CacheWhenUnchanged;

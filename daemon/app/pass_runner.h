@@ -15,6 +15,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +34,9 @@ struct PassRequest {
   std::vector<std::string> bindings;  // empty: every binding
   engine::PlanMode mode = engine::PlanMode::Daemon;
   std::string why;  // "start", "rescan", "file change", ... for the log
+  // Bindings due because their files changed: left alone if their bundle looks mid-change
+  // (engine::ReconcileOptions::hold_if_invalid).
+  std::set<std::string> hold_if_invalid;
 };
 
 struct PassResult {

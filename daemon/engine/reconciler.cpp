@@ -50,24 +50,43 @@ struct Pass {
   bool replicas() const { return config.daemon.jitter > Duration::zero(); }
 };
 
+// The bindings of ReconcileOptions::hold_if_invalid whose bundle is not bindable now.
+std::vector<HeldBinding> held_bindings(const Observation& observation,
+                                       const std::set<std::string>& hold_if_invalid) {
+  std::vector<HeldBinding> held;
+  for (const ObservedBinding& binding : observation.bindings) {
+    const std::optional<DiskCertificate>& disk = binding.disk.certificate;
+    if (!hold_if_invalid.contains(binding.binding->name) || (disk && disk->errors.empty())) {
+      continue;
+    }
+    held.push_back({binding.binding->name, disk ? disk->errors.front() : binding.disk.load_error});
+  }
+  return held;
+}
+
 std::vector<TargetRun> plan_targets(const Observation& observation, const Pass& pass,
-                                    SystemTime now) {
+                                    SystemTime now, const std::vector<HeldBinding>& held) {
   PlanInput input;
   input.settings = &pass.config;
   input.now = now;
   input.options = pass.options.plan;
-  input.targets.reserve(observation.targets.size());
+  std::vector<const ObservedTarget*> planned;
   for (const ObservedTarget& target : observation.targets) {
-    input.targets.push_back(target.input);
+    if (std::none_of(held.begin(), held.end(), [&](const HeldBinding& hold) {
+          return hold.binding == target.binding->name;
+        })) {
+      input.targets.push_back(target.input);
+      planned.push_back(&target);
+    }
   }
   std::vector<TargetPlan> plans = plan(input);
   std::vector<TargetRun> runs(plans.size());
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    runs[i].observed = &observation.targets[i];
+    runs[i].observed = planned[i];
     runs[i].plan = std::move(plans[i]);
-    runs[i].poll.target = observation.targets[i].target;
+    runs[i].poll.target = planned[i]->target;
     runs[i].poll.serving_name = runs[i].plan.certificate_name;
-    runs[i].poll.cname = observation.targets[i].input.remote.cname_status;
+    runs[i].poll.cname = planned[i]->input.remote.cname_status;
   }
   return runs;
 }
@@ -303,8 +322,9 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
 
   Observation observation = observe(request, bundle_cache_, *pool, retry, key_decoders_);
   pass.requests += observation.requests;
-  std::vector<TargetRun> runs = plan_targets(observation, pass, clock_.now());
   ReconcileReport report;
+  report.held = held_bindings(observation, options.hold_if_invalid);
+  std::vector<TargetRun> runs = plan_targets(observation, pass, clock_.now(), report.held);
   report.remote_unreadable = observation.remote_unreadable();
   if (!options.dry_run) {
     report.bundles_parsed +=

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,17 @@ struct ReconcileOptions {
   // How long the pass keeps retrying transient failures (default poll.timeout). The daemon
   // keeps its passes short and retries on its own schedule (next_attempt) instead.
   std::optional<Duration> retry_deadline;
+  // The daemon: bindings whose files just changed. One of them whose bundle does not load or
+  // is invalid may be caught in the middle of a renewal: its targets are left alone in this
+  // pass (nothing planned, nothing recorded) and it is reported in `held`, so the daemon reads
+  // it again after another debounce instead of reporting a half-written bundle.
+  std::set<std::string> hold_if_invalid;
+};
+
+// A binding left alone because its bundle looked mid-change (ReconcileOptions::hold_if_invalid).
+struct HeldBinding {
+  std::string binding;
+  std::string problem;  // what is wrong with the bundle now
 };
 
 struct ReconcileReport {
@@ -54,6 +66,7 @@ struct ReconcileReport {
   bool remote_unreadable = false;  // some API group could not be read at all
   int bundles_parsed = 0;          // bundles read from their files (also those loaded to write)
   int bundles_cached = 0;          // bundles observed from the bundle cache (bundle_cache.h)
+  std::vector<HeldBinding> held;
 
   int failed() const;
 };

@@ -19,9 +19,6 @@ namespace apig_certd::apig {
 
 namespace {
 
-constexpr long kPageLimit = 500;  // APIG's maximum page size.
-constexpr int kMaxPages = 100;
-
 bool is_unreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
@@ -118,54 +115,6 @@ Result<Group> Client::get_group(std::string_view instance_id, std::string_view g
   return with_what(parse_group(response->body), what);
 }
 
-Result<std::vector<Group>> Client::list_groups(std::string_view instance_id) {
-  const std::string what = "listing the API groups of instance '" + std::string(instance_id) + "'";
-  std::vector<Group> groups;
-  for (int page = 0; page < kMaxPages; ++page) {
-    const std::string query =
-        "limit=" + std::to_string(kPageLimit) + "&offset=" + std::to_string(groups.size());
-    Result<http::Response> response = call(
-        "GET", project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups",
-        query, Secret(), what);
-    if (!response) {
-      return fail(std::move(response.error()));
-    }
-    Result<GroupPage> parsed = with_what(parse_group_page(response->body), what);
-    if (!parsed) {
-      return fail(std::move(parsed.error()));
-    }
-    const bool empty_page = parsed->groups.empty();
-    for (Group& group : parsed->groups) {
-      groups.push_back(std::move(group));
-    }
-    if (empty_page || static_cast<long>(groups.size()) >= parsed->total) {
-      return groups;
-    }
-  }
-  return fail(ErrorCode::Unavailable,
-              what + ": more than " + std::to_string(kMaxPages) + " pages, giving up");
-}
-
-Result<std::string> Client::resolve_domain_id(std::string_view instance_id,
-                                              std::string_view group_id, std::string_view domain) {
-  Result<Group> group = get_group(instance_id, group_id);
-  if (!group) {
-    return fail(std::move(group.error()));
-  }
-  const UrlDomain* found = group->find_domain_by_name(domain);
-  if (found == nullptr) {
-    std::string known;
-    for (const UrlDomain& entry : group->url_domains) {
-      known += (known.empty() ? "" : ", ") + entry.domain;
-    }
-    return fail(ErrorCode::NotFound,
-                "domain '" + std::string(domain) + "' is not bound to API group '" +
-                    std::string(group_id) + "' (its domains: " + (known.empty() ? "none" : known) +
-                    "): bind the domain to the group in APIG first, or fix the target");
-  }
-  return found->id;
-}
-
 Result<BoundDomain> Client::bind_certificate(std::string_view instance_id,
                                              std::string_view group_id, std::string_view domain_id,
                                              const CertificateUpload& upload) {
@@ -208,17 +157,6 @@ Result<Certificate> Client::get_bound_certificate(std::string_view instance_id,
            group_path(instance_id, group_id) + "/domains/" + encode_path_segment(domain_id) +
                "/certificate/" + encode_path_segment(certificate_id),
            "", Secret(), what);
-  if (!response) {
-    return fail(std::move(response.error()));
-  }
-  return with_what(parse_certificate(response->body), what);
-}
-
-Result<Certificate> Client::get_certificate(std::string_view certificate_id) {
-  const std::string what = "reading certificate '" + std::string(certificate_id) + "'";
-  Result<http::Response> response =
-      call("GET", project_path() + "/certificates/" + encode_path_segment(certificate_id), "",
-           Secret(), what);
   if (!response) {
     return fail(std::move(response.error()));
   }

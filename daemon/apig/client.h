@@ -73,9 +73,6 @@ class Client {
   ClientOptions options_;
 };
 
-// Percent-encodes one path segment (RFC 3986 unreserved characters are kept).
-std::string encode_path_segment(std::string_view segment);
-
 }  // namespace apig_certd::apig
 
 namespace apig_certd::apig {

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "daemon/core/ascii.h"
 #include "daemon/core/trim.h"
 #include "daemon/settings/settings.h"
 

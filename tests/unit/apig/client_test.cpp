@@ -122,9 +122,11 @@ TEST_F(ClientTest, DeleteAndUpdatePaths) {
   EXPECT_EQ(transport_.requests()[1].url, "https://apig.example/v2/proj/apigw/certificates/s1");
 }
 
-TEST(EncodePathSegment, KeepsUnreservedEncodesTheRest) {
-  EXPECT_EQ(encode_path_segment("abc-123_~."), "abc-123_~.");
-  EXPECT_EQ(encode_path_segment("a/b c"), "a%2Fb%20c");
+TEST_F(ClientTest, PathSegmentsKeepUnreservedAndEncodeTheRest) {
+  transport_.respond(200, R"({"id":"a/b c"})");
+  ASSERT_TRUE(client_.get_group("abc-123_~.", "a/b c"));
+  EXPECT_EQ(transport_.requests()[0].url,
+            "https://apig.example/v2/proj/apigw/instances/abc-123_~./api-groups/a%2Fb%20c");
 }
 
 }  // namespace

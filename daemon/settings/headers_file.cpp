@@ -27,13 +27,6 @@ bool is_control(char c) {
   return (u < 0x20 && c != '\t') || u == 0x7f;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 }  // namespace
 
 ParsedHeaders parse_headers(std::string_view text) {

@@ -8,24 +8,16 @@
 
 #include "daemon/apig/client.h"
 
-#include <array>
 #include <utility>
 
 #include "daemon/apig/api_error.h"
 #include "daemon/apig/response_parser.h"
+#include "daemon/auth/canonical_request.h"
 #include "daemon/core/json_writer.h"
 
 namespace apig_certd::apig {
 
 namespace {
-
-constexpr long kPageLimit = 500;  // APIG's maximum page size.
-constexpr int kMaxPages = 100;
-
-bool is_unreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
 
 Secret upload_body(const CertificateUpload& upload) {
   const std::string_view key =
@@ -44,35 +36,17 @@ Result<T> with_what(Result<T> result, std::string_view what) {
 
 }  // namespace
 
-std::string encode_path_segment(std::string_view segment) {
-  constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
-                                      '8', '9', 'A', 'B', 'C', 'D', 'E', 'F'};
-  std::string encoded;
-  encoded.reserve(segment.size());
-  for (const char c : segment) {
-    if (is_unreserved(c)) {
-      encoded += c;
-    } else {
-      const auto byte = static_cast<unsigned char>(c);
-      encoded += '%';
-      encoded += kHex[byte >> 4U];
-      encoded += kHex[byte & 0x0FU];
-    }
-  }
-  return encoded;
-}
-
 Client::Client(http::Transport& transport, auth::Authenticator& authenticator,
                ClientOptions options)
     : transport_(transport), authenticator_(authenticator), options_(std::move(options)) {}
 
 std::string Client::project_path() const {
-  return "/v2/" + encode_path_segment(options_.project_id) + "/apigw";
+  return "/v2/" + auth::uri_encode(options_.project_id) + "/apigw";
 }
 
 std::string Client::group_path(std::string_view instance_id, std::string_view group_id) const {
-  return project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups/" +
-         encode_path_segment(group_id);
+  return project_path() + "/instances/" + auth::uri_encode(instance_id) + "/api-groups/" +
+         auth::uri_encode(group_id);
 }
 
 Result<http::Response> Client::call(std::string method, std::string path, std::string query,
@@ -118,54 +92,6 @@ Result<Group> Client::get_group(std::string_view instance_id, std::string_view g
   return with_what(parse_group(response->body), what);
 }
 
-Result<std::vector<Group>> Client::list_groups(std::string_view instance_id) {
-  const std::string what = "listing the API groups of instance '" + std::string(instance_id) + "'";
-  std::vector<Group> groups;
-  for (int page = 0; page < kMaxPages; ++page) {
-    const std::string query =
-        "limit=" + std::to_string(kPageLimit) + "&offset=" + std::to_string(groups.size());
-    Result<http::Response> response = call(
-        "GET", project_path() + "/instances/" + encode_path_segment(instance_id) + "/api-groups",
-        query, Secret(), what);
-    if (!response) {
-      return fail(std::move(response.error()));
-    }
-    Result<GroupPage> parsed = with_what(parse_group_page(response->body), what);
-    if (!parsed) {
-      return fail(std::move(parsed.error()));
-    }
-    const bool empty_page = parsed->groups.empty();
-    for (Group& group : parsed->groups) {
-      groups.push_back(std::move(group));
-    }
-    if (empty_page || static_cast<long>(groups.size()) >= parsed->total) {
-      return groups;
-    }
-  }
-  return fail(ErrorCode::Unavailable,
-              what + ": more than " + std::to_string(kMaxPages) + " pages, giving up");
-}
-
-Result<std::string> Client::resolve_domain_id(std::string_view instance_id,
-                                              std::string_view group_id, std::string_view domain) {
-  Result<Group> group = get_group(instance_id, group_id);
-  if (!group) {
-    return fail(std::move(group.error()));
-  }
-  const UrlDomain* found = group->find_domain_by_name(domain);
-  if (found == nullptr) {
-    std::string known;
-    for (const UrlDomain& entry : group->url_domains) {
-      known += (known.empty() ? "" : ", ") + entry.domain;
-    }
-    return fail(ErrorCode::NotFound,
-                "domain '" + std::string(domain) + "' is not bound to API group '" +
-                    std::string(group_id) + "' (its domains: " + (known.empty() ? "none" : known) +
-                    "): bind the domain to the group in APIG first, or fix the target");
-  }
-  return found->id;
-}
-
 Result<BoundDomain> Client::bind_certificate(std::string_view instance_id,
                                              std::string_view group_id, std::string_view domain_id,
                                              const CertificateUpload& upload) {
@@ -173,7 +99,7 @@ Result<BoundDomain> Client::bind_certificate(std::string_view instance_id,
                            std::string(domain_id) + "'";
   Result<http::Response> response = call("POST",
                                          group_path(instance_id, group_id) + "/domains/" +
-                                             encode_path_segment(domain_id) + "/certificate",
+                                             auth::uri_encode(domain_id) + "/certificate",
                                          "", upload_body(upload), what);
   if (!response) {
     return fail(std::move(response.error()));
@@ -188,8 +114,8 @@ Result<void> Client::delete_bound_certificate(std::string_view instance_id,
                            "' bound to domain '" + std::string(domain_id) + "'";
   Result<http::Response> response =
       call("DELETE",
-           group_path(instance_id, group_id) + "/domains/" + encode_path_segment(domain_id) +
-               "/certificate/" + encode_path_segment(certificate_id),
+           group_path(instance_id, group_id) + "/domains/" + auth::uri_encode(domain_id) +
+               "/certificate/" + auth::uri_encode(certificate_id),
            "", Secret(), what);
   if (!response) {
     return fail(std::move(response.error()));
@@ -205,20 +131,9 @@ Result<Certificate> Client::get_bound_certificate(std::string_view instance_id,
                            std::string(domain_id) + "'";
   Result<http::Response> response =
       call("GET",
-           group_path(instance_id, group_id) + "/domains/" + encode_path_segment(domain_id) +
-               "/certificate/" + encode_path_segment(certificate_id),
+           group_path(instance_id, group_id) + "/domains/" + auth::uri_encode(domain_id) +
+               "/certificate/" + auth::uri_encode(certificate_id),
            "", Secret(), what);
-  if (!response) {
-    return fail(std::move(response.error()));
-  }
-  return with_what(parse_certificate(response->body), what);
-}
-
-Result<Certificate> Client::get_certificate(std::string_view certificate_id) {
-  const std::string what = "reading certificate '" + std::string(certificate_id) + "'";
-  Result<http::Response> response =
-      call("GET", project_path() + "/certificates/" + encode_path_segment(certificate_id), "",
-           Secret(), what);
   if (!response) {
     return fail(std::move(response.error()));
   }
@@ -230,7 +145,7 @@ Result<Certificate> Client::update_certificate(std::string_view certificate_id,
   const std::string what = "updating certificate '" + std::string(certificate_id) + "' to '" +
                            std::string(upload.name) + "'";
   Result<http::Response> response =
-      call("PUT", project_path() + "/certificates/" + encode_path_segment(certificate_id), "",
+      call("PUT", project_path() + "/certificates/" + auth::uri_encode(certificate_id), "",
            upload_body(upload), what);
   if (!response) {
     return fail(std::move(response.error()));
@@ -241,7 +156,7 @@ Result<Certificate> Client::update_certificate(std::string_view certificate_id,
 Result<void> Client::delete_certificate(std::string_view certificate_id) {
   const std::string what = "deleting certificate '" + std::string(certificate_id) + "'";
   Result<http::Response> response =
-      call("DELETE", project_path() + "/certificates/" + encode_path_segment(certificate_id), "",
+      call("DELETE", project_path() + "/certificates/" + auth::uri_encode(certificate_id), "",
            Secret(), what);
   if (!response) {
     return fail(std::move(response.error()));

@@ -40,13 +40,6 @@ class Client {
   // CNAME status and bound certificates.
   Result<Group> get_group(std::string_view instance_id, std::string_view group_id);
 
-  // GET .../instances/{instance_id}/api-groups, every page.
-  Result<std::vector<Group>> list_groups(std::string_view instance_id);
-
-  // The domain_id of `domain` in the group. NotFound when the group has no such domain.
-  Result<std::string> resolve_domain_id(std::string_view instance_id, std::string_view group_id,
-                                        std::string_view domain);
-
   // POST .../domains/{domain_id}/certificate: creates a certificate object and binds it.
   Result<BoundDomain> bind_certificate(std::string_view instance_id, std::string_view group_id,
                                        std::string_view domain_id, const CertificateUpload& upload);
@@ -60,9 +53,6 @@ class Client {
   Result<Certificate> get_bound_certificate(std::string_view instance_id, std::string_view group_id,
                                             std::string_view domain_id,
                                             std::string_view certificate_id);
-
-  // GET /certificates/{certificate_id}.
-  Result<Certificate> get_certificate(std::string_view certificate_id);
 
   // PUT /certificates/{certificate_id}: rewrites name, content and key in place.
   Result<Certificate> update_certificate(std::string_view certificate_id,
@@ -82,9 +72,6 @@ class Client {
   auth::Authenticator& authenticator_;
   ClientOptions options_;
 };
-
-// Percent-encodes one path segment (RFC 3986 unreserved characters are kept).
-std::string encode_path_segment(std::string_view segment);
 
 }  // namespace apig_certd::apig
 

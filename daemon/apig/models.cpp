@@ -4,7 +4,8 @@
 #include "daemon/apig/models.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "daemon/core/ascii.h"
 
 namespace apig_certd::apig {
 
@@ -14,11 +15,7 @@ std::string normalise(std::string_view name) {
   if (name.ends_with('.')) {
     name.remove_suffix(1);
   }
-  std::string lowered(name);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
-  return lowered;
+  return ascii_lower(name);
 }
 
 }  // namespace

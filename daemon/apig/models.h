@@ -67,10 +67,4 @@ struct Certificate {
   std::string algorithm_type;
 };
 
-// One page of GET .../api-groups.
-struct GroupPage {
-  long total = 0;
-  std::vector<Group> groups;
-};
-
 }  // namespace apig_certd::apig

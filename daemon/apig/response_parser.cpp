@@ -241,23 +241,6 @@ Result<Group> parse_group(std::string_view body) {
   return read_group(Reader(*document, ""));
 }
 
-Result<GroupPage> parse_group_page(std::string_view body) {
-  Result<json> document = parse_json(body);
-  if (!document) {
-    return fail(std::move(document.error()));
-  }
-  const Reader reader(*document, "");
-  auto total = reader.integer("total");
-  if (!total) {
-    return fail(std::move(total.error()));
-  }
-  auto groups = reader.objects<Group>("groups", read_group);
-  if (!groups) {
-    return fail(std::move(groups.error()));
-  }
-  return GroupPage{*total, std::move(*groups)};
-}
-
 Result<BoundDomain> parse_bound_domain(std::string_view body) {
   Result<json> document = parse_json(body);
   if (!document) {

@@ -16,7 +16,6 @@
 namespace apig_certd::apig {
 
 Result<Group> parse_group(std::string_view body);
-Result<GroupPage> parse_group_page(std::string_view body);
 Result<BoundDomain> parse_bound_domain(std::string_view body);
 Result<Certificate> parse_certificate(std::string_view body);
 

@@ -35,6 +35,8 @@
 #include <utility>
 
 #include "daemon/auth/canonical_request.h"
+#include "daemon/core/ascii.h"
+#include "daemon/core/hex.h"
 #include "daemon/core/trim.h"
 #include "daemon/crypto/digest.h"
 
@@ -64,32 +66,15 @@ struct Canonical {
   std::string signed_headers;
 };
 
-char to_lower(char character) {
-  return (character >= 'A' && character <= 'Z') ? static_cast<char>(character - 'A' + 'a')
-                                                : character;
-}
-
 char to_upper(char character) {
   return (character >= 'a' && character <= 'z') ? static_cast<char>(character - 'a' + 'A')
                                                 : character;
-}
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(), to_lower);
-  return result;
 }
 
 std::string upper(std::string_view text) {
   std::string result(text);
   std::transform(result.begin(), result.end(), result.begin(), to_upper);
   return result;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_lower(x) == to_lower(y);
-         });
 }
 
 bool is_digit(char character) {
@@ -163,7 +148,7 @@ Result<std::uint32_t> parse_port(std::string_view text) {
 }
 
 bool is_ipv6_character(char character) {
-  return is_digit(character) || (to_lower(character) >= 'a' && to_lower(character) <= 'f') ||
+  return is_digit(character) || (ascii_lower(character) >= 'a' && ascii_lower(character) <= 'f') ||
          character == ':' || character == '.';
 }
 
@@ -203,7 +188,7 @@ Result<std::string> host_header_of(std::string_view authority, std::uint32_t def
     }
   }
 
-  std::string host_header = lower(host);
+  std::string host_header = ascii_lower(host);
   if (port_text) {
     auto port = parse_port(*port_text);
     if (!port) {
@@ -222,7 +207,7 @@ Result<ParsedUrl> parse_url(std::string_view url) {
   if (scheme_end == std::string_view::npos) {
     return fail(ErrorCode::InvalidArgument, "URL must start with https:// or http://");
   }
-  const std::string scheme = lower(url.substr(0, scheme_end));
+  const std::string scheme = ascii_lower(url.substr(0, scheme_end));
   std::uint32_t default_port = 0;
   if (scheme == "https") {
     default_port = 443;
@@ -301,7 +286,7 @@ std::string make_string_to_sign(std::string_view sdk_date, std::string_view cano
 
 std::string signature_hex(const Secret& secret_key, std::string_view string_to_sign) {
   crypto::Sha256Digest mac = crypto::hmac_sha256(secret_key.view(), string_to_sign);
-  std::string hex = crypto::hex_lower(mac);
+  std::string hex = hex_lower(mac);
   crypto::cleanse(mac);
   return hex;
 }
@@ -356,7 +341,7 @@ Result<void> collect_headers(const RequestToSign& request, const Credentials& cr
 
   auto add = [&](std::string_view name, std::string_view value) {
     sent.push_back(Header{std::string(name), std::string(value)});
-    signed_headers.push_back(CanonicalHeader{lower(name), std::string(value)});
+    signed_headers.push_back(CanonicalHeader{ascii_lower(name), std::string(value)});
   };
   add(kHostHeader, host);
   add(kSdkDateHeader, request.sdk_date);
@@ -399,7 +384,7 @@ Result<void> collect_headers(const RequestToSign& request, const Credentials& cr
     const std::string_view value = trim_blanks(header.value);
     sent.push_back(Header{header.name, std::string(value)});
     if (header.name.find('_') == std::string::npos) {
-      signed_headers.push_back(CanonicalHeader{lower(header.name), std::string(value)});
+      signed_headers.push_back(CanonicalHeader{ascii_lower(header.name), std::string(value)});
     }
   }
   std::sort(signed_headers.begin(), signed_headers.end());
@@ -466,7 +451,7 @@ Result<std::vector<std::string_view>> parse_signed_headers(std::string_view list
   while (true) {
     const std::size_t semicolon = list.find(';', start);
     const std::string_view name = list.substr(start, semicolon - start);
-    if (!is_token(name) || lower(name) != name) {
+    if (!is_token(name) || ascii_lower(name) != name) {
       return fail(ErrorCode::ParseError, "SignedHeaders has an empty or invalid name");
     }
     if (!names.empty() && !(names.back() < name)) {
@@ -485,7 +470,7 @@ std::string redacted_for_message(std::string_view method, std::string_view uri,
                                  std::string_view query, std::vector<CanonicalHeader> headers,
                                  std::string_view payload_hash) {
   for (CanonicalHeader& header : headers) {
-    if (header.name == lower(kSecurityTokenHeader)) {
+    if (header.name == ascii_lower(kSecurityTokenHeader)) {
       header.value = "<redacted>";
     }
   }
@@ -618,11 +603,11 @@ Result<void> verify(const ReceivedRequest& request, const SecretKeyLookup& looku
   if (!names) {
     return fail(std::move(names.error()));
   }
-  const std::string sdk_date_name = lower(kSdkDateHeader);
+  const std::string sdk_date_name = ascii_lower(kSdkDateHeader);
   if (!std::binary_search(names->begin(), names->end(), sdk_date_name)) {
     return fail(ErrorCode::ParseError, "SignedHeaders does not include x-sdk-date");
   }
-  if (std::binary_search(names->begin(), names->end(), lower(kAuthorizationHeader))) {
+  if (std::binary_search(names->begin(), names->end(), ascii_lower(kAuthorizationHeader))) {
     return fail(ErrorCode::ParseError, "SignedHeaders includes authorization");
   }
 

@@ -43,6 +43,8 @@
 #include "daemon/cert/key_decoding.h"
 #include "daemon/cert/openssl_error.h"
 #include "daemon/cert/openssl_ptr.h"
+#include "daemon/core/ascii.h"
+#include "daemon/core/hex.h"
 #include "daemon/core/in_quotes.h"
 #include "daemon/core/scope_exit.h"
 
@@ -497,15 +499,6 @@ std::string common_name_of(X509* certificate) {
   return text;
 }
 
-std::string to_lower_ascii(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return text;
-}
-
 std::vector<std::string> dns_sans_of(X509* certificate) {
   std::vector<std::string> sans;
   const GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
@@ -528,7 +521,7 @@ std::vector<std::string> dns_sans_of(X509* certificate) {
     if (text.find('\0') != std::string::npos) {
       continue;  // An embedded NUL is an attack on C string handling, never a real name.
     }
-    sans.push_back(to_lower_ascii(text));
+    sans.push_back(ascii_lower(text));
   }
   return sans;
 }
@@ -544,7 +537,7 @@ std::string serial_of(X509* certificate) {
     clear_openssl_errors();
     return {};
   }
-  std::string text = to_lower_ascii(hex);
+  std::string text = ascii_lower(hex);
   OPENSSL_free(hex);
   const bool negative = !text.empty() && text.front() == '-';
   const std::size_t digits = negative ? 1 : 0;
@@ -561,14 +554,7 @@ std::optional<std::string> sha256_of(X509* certificate) {
   if (X509_digest(certificate, EVP_sha256(), digest.data(), &length) != 1) {
     return std::nullopt;
   }
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string text;
-  text.reserve(std::size_t{length} * 2);
-  for (const unsigned char byte : std::span(digest.data(), length)) {
-    text += kHex[byte >> 4U];
-    text += kHex[byte & 0x0FU];
-  }
-  return text;
+  return hex_lower(std::span(digest.data(), length));
 }
 
 // Clamped to the whole seconds SystemTime holds (years 1677-2262), so every value is a whole

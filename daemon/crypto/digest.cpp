@@ -21,6 +21,7 @@
 
 #include "daemon/core/check.h"
 #include "daemon/core/fn_deleter.h"
+#include "daemon/core/hex.h"
 
 namespace apig_certd::crypto {
 
@@ -76,17 +77,6 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
                        length == mac_value.size(),
                    "EVP_MAC_final failed");
   return mac_value;
-}
-
-std::string hex_lower(std::span<const unsigned char> bytes) {
-  static constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (const unsigned char byte : bytes) {
-    hex.push_back(kDigits[byte >> 4U]);
-    hex.push_back(kDigits[byte & 0x0FU]);
-  }
-  return hex;
 }
 
 bool equal_constant_time(std::string_view a, std::string_view b) {

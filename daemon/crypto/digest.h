@@ -34,9 +34,6 @@ std::string sha256_hex(std::string_view data);
 // is freed. If the caller considers the result secret, it wipes it with cleanse().
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
 
-// Lower-case hex of `bytes`, two characters per byte.
-std::string hex_lower(std::span<const unsigned char> bytes);
-
 // True if `a` and `b` hold the same bytes. For equal lengths the time taken does not depend
 // on where they differ (CRYPTO_memcmp), so a signature check leaks nothing through timing.
 // Lengths are not secret: different lengths return false at once.

@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "daemon/core/fn_deleter.h"
+#include "daemon/core/url.h"
 
 namespace apig_certd::http {
 
@@ -147,8 +148,8 @@ Result<Response> CurlTransport::send(const Request& request) {
   const std::string shown_url = redact_url(request.url);
   const bool is_http = request.url.starts_with("http://");
   if (is_http) {
-    const std::string host = url_host(request.url);
-    if (options_.allow_http != AllowHttp::LoopbackOnly || !is_loopback_host(host)) {
+    const Result<Url> url = parse_url(request.url);
+    if (options_.allow_http != AllowHttp::LoopbackOnly || !url || !is_loopback_host(url->host)) {
       return fail(ErrorCode::InvalidArgument,
                   "refusing plain http to '" + shown_url +
                       "': only https is allowed (http only with insecure_http = true and a "

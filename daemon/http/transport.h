@@ -64,13 +64,4 @@ class Transport {
 // "https://host/path" without "?query", for messages: queries may carry signatures.
 std::string redact_url(std::string_view url);
 
-// Case-insensitive ASCII comparison for header names.
-bool header_name_equals(std::string_view a, std::string_view b);
-
-// The host part of an http(s) URL ("[::1]" -> "::1"), or "" when it cannot be found.
-std::string url_host(std::string_view url);
-
-// True for 127.0.0.0/8, ::1 and "localhost".
-bool is_loopback_host(std::string_view host);
-
 }  // namespace apig_certd::http

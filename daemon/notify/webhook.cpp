@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "daemon/core/duration.h"
+#include "daemon/core/url.h"
 #include "daemon/engine/backoff.h"
 #include "daemon/http/curl_transport.h"
 #include "daemon/settings/headers_file.h"
@@ -39,15 +40,13 @@ std::string without_url(std::string text, std::string_view url, std::string_view
 }  // namespace
 
 std::string webhook_label(std::string_view url) {
-  const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
+  const Result<Url> parsed = parse_url(url);
+  if (!parsed) {
     return "(webhook)";
   }
-  const std::size_t authority = scheme_end + 3;
-  std::string_view rest = url.substr(authority);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  rest = rest.substr(rest.find('@') == std::string_view::npos ? 0 : rest.find('@') + 1);
-  return std::string(url.substr(0, authority)) + std::string(rest);
+  const bool ipv6 = parsed->host.find(':') != std::string::npos;
+  return parsed->scheme + "://" + (ipv6 ? "[" + parsed->host + "]" : parsed->host) +
+         (parsed->port.empty() ? "" : ":" + parsed->port);
 }
 
 Result<std::unique_ptr<Webhook>> Webhook::create(WebhookOptions options,

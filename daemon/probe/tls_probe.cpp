@@ -31,6 +31,7 @@
 
 #include "daemon/cert/openssl_error.h"
 #include "daemon/core/fn_deleter.h"
+#include "daemon/core/hex.h"
 #include "daemon/crypto/digest.h"
 #include "daemon/sys/unique_fd.h"
 
@@ -190,7 +191,7 @@ Result<std::string> leaf_sha256(const SSL& ssl) {
   if (X509_digest(leaf, EVP_sha256(), digest.data(), &length) != 1) {
     return fail(cert::openssl_error(ErrorCode::Internal, "fingerprinting the served certificate"));
   }
-  return crypto::hex_lower(std::span<const unsigned char>(digest.data(), length));
+  return hex_lower(std::span<const unsigned char>(digest.data(), length));
 }
 
 Result<std::string> handshake(const ProbeRequest& request, const sys::UniqueFd& fd,

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "daemon/core/ascii.h"
 #include "daemon/core/trim.h"
 #include "daemon/settings/settings.h"
 
@@ -24,13 +25,6 @@ bool is_token_character(char c) {
 bool is_control(char c) {
   const auto u = static_cast<unsigned char>(c);
   return (u < 0x20 && c != '\t') || u == 0x7f;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 }  // namespace

@@ -17,19 +17,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "daemon/core/ascii.h"
+
 namespace apig_certd::settings {
 
 namespace {
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string to_lower(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(), lower);
-  return result;
-}
 
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -93,9 +85,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::optional<std::string_view> closest_match(std::string_view word,
                                               std::span<const std::string_view> candidates) {
-  const std::string lowered = to_lower(word);
+  const std::string lowered = ascii_lower(word);
   for (const std::string_view candidate : candidates) {
-    if (to_lower(candidate) == lowered) {
+    if (ascii_lower(candidate) == lowered) {
       return candidate;
     }
   }
@@ -112,7 +104,7 @@ std::optional<std::string_view> closest_match(std::string_view word,
 }
 
 bool is_secret_like_key(std::string_view key) {
-  const std::string lowered = to_lower(key);
+  const std::string lowered = ascii_lower(key);
   constexpr std::array<std::string_view, 4> kWords{"key", "token", "password", "secret"};
   return std::any_of(kWords.begin(), kWords.end(), [&lowered](std::string_view word) {
     return lowered.find(word) != std::string::npos;
@@ -143,7 +135,7 @@ Result<std::string> normalize_domain(std::string_view domain) {
   if (domain.empty()) {
     return bad_domain("it is empty");
   }
-  std::string lowered = to_lower(domain);
+  std::string lowered = ascii_lower(domain);
   std::string_view rest = lowered;
   if (rest.starts_with("*.")) {
     rest.remove_prefix(2);
@@ -168,72 +160,6 @@ Result<std::string> normalize_domain(std::string_view domain) {
     rest.remove_prefix(dot + 1);
   }
   return lowered;
-}
-
-Result<Url> parse_url(std::string_view text) {
-  const std::size_t separator = text.find("://");
-  if (separator == std::string_view::npos || separator == 0) {
-    return fail(ErrorCode::InvalidArgument, "it is not an absolute URL (scheme://host)");
-  }
-  Url url;
-  url.scheme = to_lower(text.substr(0, separator));
-  std::string_view rest = text.substr(separator + 3);
-  const std::size_t path_start = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, path_start);
-  url.path = path_start == std::string_view::npos ? "" : std::string(rest.substr(path_start));
-  if (rest.find('#') != std::string_view::npos) {
-    return fail(ErrorCode::InvalidArgument, "it has a fragment ('#')");
-  }
-  if (authority.find('@') != std::string_view::npos) {
-    return fail(ErrorCode::InvalidArgument,
-                "it contains user information (user@ or user:password@); credentials do not "
-                "belong in a URL");
-  }
-  if (authority.starts_with('[')) {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return fail(ErrorCode::InvalidArgument, "its IPv6 address lacks the closing ']'");
-    }
-    url.host = to_lower(authority.substr(1, close - 1));
-    authority.remove_prefix(close + 1);
-    if (!authority.empty() && !authority.starts_with(':')) {
-      return fail(ErrorCode::InvalidArgument, "unexpected text after the IPv6 address");
-    }
-  } else {
-    const std::size_t colon = authority.find(':');
-    url.host = to_lower(authority.substr(0, colon));
-    authority = colon == std::string_view::npos ? std::string_view() : authority.substr(colon);
-  }
-  if (url.host.empty()) {
-    return fail(ErrorCode::InvalidArgument, "it has no host");
-  }
-  if (authority.starts_with(':')) {
-    url.port = std::string(authority.substr(1));
-    unsigned port = 0;
-    for (const char c : url.port) {
-      port = is_digit(c) && port <= 65535 ? port * 10 + static_cast<unsigned>(c - '0') : 70000;
-    }
-    if (url.port.empty() || port == 0 || port > 65535) {
-      return fail(ErrorCode::InvalidArgument, "its port is not a number from 1 to 65535");
-    }
-  }
-  return url;
-}
-
-bool is_loopback_host(std::string_view host) {
-  const std::string lowered = to_lower(host);
-  if (lowered == "localhost") {
-    return true;
-  }
-  in_addr v4{};
-  if (::inet_pton(AF_INET, lowered.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, lowered.c_str(), &v6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&v6);
-  }
-  return false;
 }
 
 Result<HostPort> parse_host_port(std::string_view text, int default_port) {

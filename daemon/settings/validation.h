@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "daemon/core/result.h"
+#include "daemon/core/url.h"
 
 namespace apig_certd::settings {
 
@@ -41,21 +42,6 @@ bool is_valid_region(std::string_view region);
 // '-'), at least two labels, at most 253 characters, optionally one leading "*." wildcard.
 // Upper case is accepted and lowered. Error (InvalidArgument): why it is not valid.
 Result<std::string> normalize_domain(std::string_view domain);
-
-// The parts of an absolute URL "scheme://host[:port][/path]".
-struct Url {
-  std::string scheme;  // Lower case.
-  std::string host;    // Without brackets for IPv6 literals; lower case.
-  std::string port;    // Empty when absent.
-  std::string path;    // Path and query, from the first '/' or '?'; possibly empty.
-};
-
-// Parses an absolute URL. Refuses user information ("user:pass@") and fragments, and does not quote
-// the input in its error (it may hold credentials).
-Result<Url> parse_url(std::string_view text);
-
-// 127.0.0.0/8, ::1 and "localhost".
-bool is_loopback_host(std::string_view host);
 
 // A network address split into host and port.
 struct HostPort {

@@ -16,16 +16,19 @@
 
 #include "daemon/sys/atomic_file.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/core/hex.h"
 #include "daemon/core/in_quotes.h"
 #include "daemon/core/scope_exit.h"
 #include "daemon/sys/unique_fd.h"
@@ -43,17 +46,13 @@ constexpr std::size_t kReadChunk = 16UL * 1024;
 // Eight random bytes as hex. getrandom(2) with GRND_NONBLOCK never blocks after early boot;
 // should it fail, the monotonic clock is unique enough because O_EXCL catches collisions.
 std::string random_suffix() {
-  std::uint64_t value = 0;
-  if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(value))) {
-    value = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::array<unsigned char, 8> bytes{};
+  if (::getrandom(bytes.data(), bytes.size(), GRND_NONBLOCK) !=
+      static_cast<ssize_t>(bytes.size())) {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    std::memcpy(bytes.data(), &now, std::min(sizeof(now), bytes.size()));
   }
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string text(16, '0');
-  for (char& digit : text) {
-    digit = kDigits[value & 0xFU];
-    value >>= 4U;
-  }
-  return text;
+  return hex_lower(bytes);
 }
 
 std::filesystem::path directory_of(const std::filesystem::path& path) {

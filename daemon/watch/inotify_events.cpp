@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -55,13 +56,9 @@ constexpr std::array<std::pair<std::uint32_t, std::string_view>, 22> kMaskNames{
 }};
 
 std::string hexadecimal(std::uint32_t value) {
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), kDigits[value & 0xfU]);
-    value >>= 4U;
-  } while (value != 0);
-  return "0x" + digits;
+  std::array<char, 8> digits{};
+  const auto end = std::to_chars(digits.begin(), digits.end(), value, 16).ptr;
+  return "0x" + std::string(digits.begin(), end);
 }
 
 }  // namespace

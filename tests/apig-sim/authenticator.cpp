@@ -17,6 +17,7 @@
 
 #include "daemon/auth/aksk_signer.h"
 #include "daemon/core/check.h"
+#include "daemon/core/hex.h"
 #include "daemon/crypto/digest.h"
 
 namespace apig_certd::sim {
@@ -46,7 +47,7 @@ std::string new_token() {
   std::array<unsigned char, 48> bytes{};
   APIG_CERTD_CHECK(RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) == 1,
                    "RAND_bytes failed");
-  return "MIIsim" + crypto::hex_lower(bytes);
+  return "MIIsim" + hex_lower(bytes);
 }
 
 }  // namespace

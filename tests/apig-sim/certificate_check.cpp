@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "daemon/core/fn_deleter.h"
+#include "daemon/core/hex.h"
 #include "daemon/crypto/digest.h"
 #include "tests/apig-sim/openssl_handles.h"
 
@@ -187,7 +188,7 @@ std::string fingerprint(const X509* certificate) {
   if (X509_digest(certificate, EVP_sha256(), digest.data(), &length) != 1) {
     return "";
   }
-  return crypto::hex_lower(digest);
+  return hex_lower(digest);
 }
 
 CertificateFacts facts_of(const X509* leaf) {

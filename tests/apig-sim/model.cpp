@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "daemon/core/check.h"
+#include "daemon/core/hex.h"
 #include "daemon/crypto/digest.h"
 
 namespace apig_certd::sim {
@@ -150,7 +151,7 @@ std::string random_id() {
   std::array<unsigned char, 16> bytes{};
   APIG_CERTD_CHECK(RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) == 1,
                    "RAND_bytes failed");
-  return crypto::hex_lower(bytes);
+  return hex_lower(bytes);
 }
 
 }  // namespace apig_certd::sim

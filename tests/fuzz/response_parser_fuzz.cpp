@@ -13,7 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   namespace apig = apig_certd::apig;
   const std::string_view body = apig_certd::fuzz::as_text(data, size);
   (void)apig::parse_group(body);
-  (void)apig::parse_group_page(body);
   (void)apig::parse_bound_domain(body);
   (void)apig::parse_certificate(body);
   (void)apig::parse_error_body(body);

@@ -178,10 +178,6 @@ TEST_F(ApigClientTest, EveryCallHappyPathWithAkSk) {
   Result<apig::Group> group = client.get_group(kInstance, kGroup);
   ASSERT_TRUE(group) << group.error().to_string();
   EXPECT_EQ(group->url_domains.at(0).cname_status, apig::CnameStatus::NotResolved);
-  Result<std::vector<apig::Group>> groups = client.list_groups(kInstance);
-  ASSERT_TRUE(groups) << groups.error().to_string();
-  EXPECT_EQ(groups->size(), 1U);
-  EXPECT_EQ(*client.resolve_domain_id(kInstance, kGroup, "WWW.example.com"), kDomainId);
 
   Result<apig::BoundDomain> bound = client.bind_certificate(kInstance, kGroup, kDomainId, upload());
   ASSERT_TRUE(bound) << bound.error().to_string();
@@ -203,13 +199,15 @@ TEST_F(ApigClientTest, EveryCallHappyPathWithAkSk) {
   Result<apig::Certificate> updated =
       client.update_certificate(bound->ssl_id, upload("www_renewed"));
   ASSERT_TRUE(updated) << updated.error().to_string();
-  EXPECT_EQ(client.get_certificate(bound->ssl_id)->name, "www_renewed");
+  EXPECT_EQ(client.get_bound_certificate(kInstance, kGroup, kDomainId, bound->ssl_id)->name,
+            "www_renewed");
 
   Result<void> refused = client.delete_certificate(bound->ssl_id);  // Still bound.
   ASSERT_FALSE(refused);
   remember(refused.error());
   ASSERT_TRUE(client.delete_bound_certificate(kInstance, kGroup, kDomainId, bound->ssl_id));
-  Result<apig::Certificate> gone = client.get_certificate(bound->ssl_id);
+  Result<apig::Certificate> gone =
+      client.get_bound_certificate(kInstance, kGroup, kDomainId, bound->ssl_id);
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code(), ErrorCode::NotFound);
   remember(gone.error());

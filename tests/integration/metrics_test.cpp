@@ -2,6 +2,9 @@
 // with a real text-format parser (python3-prometheus-client, as node_exporter's textfile
 // collector would take it).
 
+#include <functional>
+#include <optional>
+
 #include "tests/integration/run_fixture.h"
 
 namespace apig_certd::testing::metrics_test {
@@ -29,7 +32,7 @@ print(json.dumps(samples))
   return samples.is_array() ? samples : json::array();
 }
 
-double value_of(const json& samples, const std::string& name, const json& labels) {
+std::optional<double> find_value(const json& samples, const std::string& name, const json& labels) {
   for (const json& sample : samples) {
     bool match = sample["name"] == name;
     for (const auto& [key, value] : labels.items()) {
@@ -39,8 +42,23 @@ double value_of(const json& samples, const std::string& name, const json& labels
       return sample["value"].get<double>();
     }
   }
-  ADD_FAILURE() << "no sample " << name << labels.dump();
-  return -1;
+  return std::nullopt;
+}
+
+double value_of(const json& samples, const std::string& name, const json& labels) {
+  const std::optional<double> value = find_value(samples, name, labels);
+  if (!value) {
+    ADD_FAILURE() << "no sample " << name << labels.dump();
+  }
+  return value.value_or(-1);
+}
+
+// Seconds since the epoch `days` from now.
+double days_from_now(int days) {
+  return static_cast<double>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + std::chrono::hours(24 * days)).time_since_epoch())
+          .count());
 }
 
 class MetricsTest : public RunTest {
@@ -64,13 +82,25 @@ class MetricsTest : public RunTest {
     json success = target;
     success["result"] = "success";
     EXPECT_EQ(value_of(samples, "apig_certd_bind_total", success), 1);
-    const double not_after =
-        value_of(samples, "apig_certd_certificate_not_after_timestamp_seconds", target);
-    const double expected = static_cast<double>(
-        std::chrono::duration_cast<std::chrono::seconds>(
-            (std::chrono::system_clock::now() + std::chrono::hours(24 * 90)).time_since_epoch())
-            .count());
-    EXPECT_NEAR(not_after, expected, 600);
+    EXPECT_NEAR(value_of(samples, "apig_certd_certificate_not_after_timestamp_seconds", target),
+                days_from_now(90), 600);
+  }
+
+  // Reads the textfile until `done(samples)` holds (then returns them) or 10 s pass (then
+  // returns the last samples read, possibly none).
+  json wait_for_samples(const std::function<bool(const json&)>& done) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    json samples = json::array();
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (std::filesystem::exists(metrics_)) {
+        samples = parse_with_prometheus_client(metrics_);
+        if (done(samples)) {
+          break;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return samples;
   }
 
   std::optional<TestChain> chain_;
@@ -91,20 +121,22 @@ TEST_F(MetricsTest, DaemonRewritesItAfterEachPass) {
   daemon_extra_ = "metrics_file = \"" + metrics_.string() + "\"\n";
   start_daemon();
   wait_ready();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  json samples;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (std::filesystem::exists(metrics_)) {
-      samples = parse_with_prometheus_client(metrics_);
-      if (samples.is_array() && !samples.empty() &&
-          value_of(samples, "apig_certd_cname_status",
-                   {{"binding", "site"}, {"domain", kDomain}}) == 3) {
-        break;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  check(samples);
+  const json target = {{"binding", "site"}, {"domain", kDomain}, {"group_id", "g1"}};
+  json success = target;
+  success["result"] = "success";
+  // The first pass: the start-up bind, then its CNAME poll.
+  check(wait_for_samples([&](const json& samples) {
+    return find_value(samples, "apig_certd_cname_status", target) == 3;
+  }));
+
+  // The second pass: a renewal, bound and counted.
+  write_certificate(
+      "site", make_chain({.sans = {kDomain}, .not_after_offset = std::chrono::hours(24 * 120)}));
+  const json samples = wait_for_samples(
+      [&](const json& read) { return find_value(read, "apig_certd_bind_total", success) == 2; });
+  EXPECT_EQ(value_of(samples, "apig_certd_bind_total", success), 2) << daemon_->stderr_text();
+  EXPECT_NEAR(value_of(samples, "apig_certd_certificate_not_after_timestamp_seconds", target),
+              days_from_now(120), 600);
 }
 
 }  // namespace

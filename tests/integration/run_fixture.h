@@ -206,6 +206,23 @@ class RunTest : public SyncTest {
     return false;
   }
 
+  // Waits until the daemon has logged `marker` and then, after its last occurrence, that its
+  // next wake-up is the periodic rescan: every file event it read has been acted on and no
+  // retry or poll is due, so nothing more happens unless something changes.
+  bool wait_idle_after(const std::string& marker,
+                       milliseconds timeout = milliseconds(10'000)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string err = daemon_->stderr_text();
+      const std::size_t last = err.rfind(marker);
+      if (last != std::string::npos && err.find(" (rescan)\n", last) != std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return false;
+  }
+
   // The time of the last POST the simulator logged.
   std::optional<SystemTime> last_post_time() const {
     std::optional<SystemTime> last;

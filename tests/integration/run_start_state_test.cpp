@@ -6,7 +6,6 @@
 // so by the pass, as without the prefetch. The real binary against apig-sim.
 
 #include <chrono>
-#include <thread>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -50,9 +49,12 @@ TEST_F(RunStartStateTest, TheStateIsReadOnlyOnceTheLockIsFree) {
   ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
   clear_requests();
   start_daemon();
+  // The daemon is up: it logs this line just before it starts its first pass, which then
+  // waits for the lock.
+  ASSERT_TRUE(daemon_->wait_for_stderr("started: 1 binding(s)", milliseconds(20'000)))
+      << daemon_->stderr_text();
   // A deploy hook's sync holds the lock and rewrites the state meanwhile. Its record (here a
   // counter no pass in sync changes) must survive the daemon's first pass.
-  std::this_thread::sleep_for(milliseconds(600));
   json state = read_state();
   the_target(state)["bind_successes"] = 41;
   rewrite_in_place(state_file(), state.dump(2) + "\n");

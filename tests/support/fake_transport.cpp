@@ -3,11 +3,13 @@
 
 #include "tests/support/fake_transport.h"
 
+#include "daemon/core/ascii.h"
+
 namespace apig_certd::testing {
 
 std::string RecordedRequest::header(std::string_view name) const {
   for (const http::Header& entry : headers) {
-    if (http::header_name_equals(entry.name, name)) {
+    if (equals_ignoring_case(entry.name, name)) {
       return entry.value;
     }
   }

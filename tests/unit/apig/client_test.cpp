@@ -108,28 +108,6 @@ TEST_F(ClientTest, TransportErrorsKeepTheirCodeAndGainContext) {
   EXPECT_EQ(group.error().context().front(), "reading API group 'g1'");
 }
 
-TEST_F(ClientTest, ResolveDomainIdFindsByNameOrExplains) {
-  transport_.respond(
-      200,
-      R"({"id":"g1","url_domains":[{"id":"d1","domain":"a.example.com"},{"id":"d2","domain":"b.example.com"}]})");
-  EXPECT_EQ(*client_.resolve_domain_id("inst", "g1", "B.example.com"), "d2");
-  transport_.respond(200, R"({"id":"g1","url_domains":[{"id":"d1","domain":"a.example.com"}]})");
-  const Result<std::string> missing = client_.resolve_domain_id("inst", "g1", "c.example.com");
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code(), ErrorCode::NotFound);
-  EXPECT_NE(missing.error().message().find("its domains: a.example.com"), std::string::npos);
-}
-
-TEST_F(ClientTest, ListGroupsFollowsPages) {
-  transport_.respond(200, R"({"total":3,"size":2,"groups":[{"id":"g1"},{"id":"g2"}]})");
-  transport_.respond(200, R"({"total":3,"size":1,"groups":[{"id":"g3"}]})");
-  const Result<std::vector<Group>> groups = client_.list_groups("inst");
-  ASSERT_TRUE(groups) << groups.error().to_string();
-  EXPECT_EQ(groups->size(), 3U);
-  EXPECT_EQ(transport_.requests()[1].url,
-            "https://apig.example/v2/proj/apigw/instances/inst/api-groups?limit=500&offset=2");
-}
-
 TEST_F(ClientTest, DeleteAndUpdatePaths) {
   transport_.respond(204, "");
   ASSERT_TRUE(client_.delete_bound_certificate("inst", "g1", "d1", "s1"));
@@ -144,9 +122,11 @@ TEST_F(ClientTest, DeleteAndUpdatePaths) {
   EXPECT_EQ(transport_.requests()[1].url, "https://apig.example/v2/proj/apigw/certificates/s1");
 }
 
-TEST(EncodePathSegment, KeepsUnreservedEncodesTheRest) {
-  EXPECT_EQ(encode_path_segment("abc-123_~."), "abc-123_~.");
-  EXPECT_EQ(encode_path_segment("a/b c"), "a%2Fb%20c");
+TEST_F(ClientTest, PathSegmentsKeepUnreservedAndEncodeTheRest) {
+  transport_.respond(200, R"({"id":"a/b c"})");
+  ASSERT_TRUE(client_.get_group("abc-123_~.", "a/b c"));
+  EXPECT_EQ(transport_.requests()[0].url,
+            "https://apig.example/v2/proj/apigw/instances/abc-123_~./api-groups/a%2Fb%20c");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/core/ascii.h"
 #include "daemon/core/time_format.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
@@ -24,7 +25,7 @@ class IamAuthenticatorTest : public ::testing::Test {
   }
   static std::string header(const http::Request& request, std::string_view name) {
     for (const http::Header& entry : request.headers) {
-      if (http::header_name_equals(entry.name, name)) {
+      if (equals_ignoring_case(entry.name, name)) {
         return entry.value;
       }
     }

@@ -100,13 +100,6 @@ TEST(ParseCertificate, ReadsFieldsAndSan) {
   EXPECT_FALSE(parse_certificate(R"({"id":"c1","san":"a.com"})"));
 }
 
-TEST(ParseGroupPage, ReadsTotalAndGroups) {
-  const Result<GroupPage> page = parse_group_page(R"({"size":1,"total":3,"groups":[{"id":"g1"}]})");
-  ASSERT_TRUE(page);
-  EXPECT_EQ(page->total, 3);
-  EXPECT_EQ(page->groups.size(), 1U);
-}
-
 TEST(ParseErrorBody, ApigIamAndGarbage) {
   const ErrorBody apig =
       parse_error_body(R"({"error_code":"APIG.2101","error_msg":"mismatch","request_id":"r1"})");

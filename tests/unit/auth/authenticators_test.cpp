@@ -3,6 +3,7 @@
 #include "daemon/auth/aksk_authenticator.h"
 #include "daemon/auth/aksk_signer.h"
 #include "daemon/auth/token_authenticator.h"
+#include "daemon/core/ascii.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
@@ -15,7 +16,7 @@ SecretReader constant(std::string value) {
 
 std::string header(const http::Request& request, std::string_view name) {
   for (const http::Header& entry : request.headers) {
-    if (http::header_name_equals(entry.name, name)) {
+    if (equals_ignoring_case(entry.name, name)) {
       return entry.value;
     }
   }

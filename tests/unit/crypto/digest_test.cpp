@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/core/hex.h"
+
 namespace apig_certd::crypto::digest_test {
 namespace {
 
@@ -43,12 +45,6 @@ TEST(HmacSha256, MatchesRfc4231Case6WithKeyLongerThanBlock) {
 TEST(HmacSha256, AcceptsAnEmptyKey) {
   EXPECT_EQ(hex_lower(hmac_sha256("", "")),
             "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
-}
-
-TEST(HexLower, WritesTwoLowerCaseDigitsPerByte) {
-  const std::vector<unsigned char> bytes = {0x00, 0xFF, 0x0A, 0xB1};
-  EXPECT_EQ(hex_lower(bytes), "00ff0ab1");
-  EXPECT_EQ(hex_lower({}), "");
 }
 
 TEST(EqualConstantTime, ComparesContentAndLength) {

@@ -49,11 +49,21 @@ TEST(Notifier, SendsEachMessageToTheNotifySocket) {
   EXPECT_EQ(next(socket), "STOPPING=1");
 }
 
-TEST(Notifier, DoesNothingWithoutNotifySocket) {
+TEST(Notifier, SendsNothingWithoutNotifySocket) {
+  testing::TempDir dir;
+  testing::NotifySocket socket(dir.path() / "notify");
+  ASSERT_TRUE(socket.bound());
   ::unsetenv("NOTIFY_SOCKET");
   const Notifier notifier;
-  notifier.ready("x");  // must not crash or block
-  SUCCEED();
+  notifier.ready("unset");  // must not crash, block or send anywhere
+  notifier.stopping();
+  {
+    const NotifyEnvironment environment(socket.path());
+    notifier.status("set");
+  }
+  // Datagrams arrive in order: anything sent while NOTIFY_SOCKET was unset would come first.
+  EXPECT_EQ(next(socket), "STATUS=set");
+  EXPECT_EQ(socket.received().size(), 1U);
 }
 
 TEST(Notifier, WatchdogIntervalComesFromTheEnvironment) {

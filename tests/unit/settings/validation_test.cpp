@@ -61,40 +61,6 @@ TEST(SettingsValidation, BadDomainsAreRefused) {
   EXPECT_FALSE(normalize_domain(std::string(64, 'a') + ".com").has_value());
 }
 
-TEST(SettingsValidation, ParseUrl) {
-  const Result<Url> url = parse_url("HTTPS://APIG.Example.com:8443/v2?x=1");
-  ASSERT_TRUE(url.has_value());
-  EXPECT_EQ(url->scheme, "https");
-  EXPECT_EQ(url->host, "apig.example.com");
-  EXPECT_EQ(url->port, "8443");
-  EXPECT_EQ(url->path, "/v2?x=1");
-  const Result<Url> v6 = parse_url("http://[::1]:80");
-  ASSERT_TRUE(v6.has_value());
-  EXPECT_EQ(v6->host, "::1");
-}
-
-TEST(SettingsValidation, ParseUrlRefusesWhatIsNotAnAbsoluteUrl) {
-  for (const std::string_view bad :
-       {"apig.example.com", "https://", "https://:80", "https://h:0", "https://h:99999",
-        "https://h:x", "https://[::1", "https://u:p@h", "https://h/#f"}) {
-    const Result<Url> result = parse_url(bad);
-    EXPECT_FALSE(result.has_value()) << bad;
-  }
-  EXPECT_EQ(parse_url("https://u:hunter2@h").error().message().find("hunter2"), std::string::npos);
-}
-
-TEST(SettingsValidation, LoopbackHosts) {
-  EXPECT_TRUE(is_loopback_host("localhost"));
-  EXPECT_TRUE(is_loopback_host("LOCALHOST"));
-  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
-  EXPECT_TRUE(is_loopback_host("127.255.0.9"));
-  EXPECT_TRUE(is_loopback_host("::1"));
-  EXPECT_FALSE(is_loopback_host("128.0.0.1"));
-  EXPECT_FALSE(is_loopback_host("::2"));
-  EXPECT_FALSE(is_loopback_host("localhost.example.com"));
-  EXPECT_FALSE(is_loopback_host("127.0.0.1.example.com"));
-}
-
 TEST(SettingsValidation, HostPort) {
   const Result<HostPort> v4 = parse_host_port("203.0.113.7:8443", 443);
   ASSERT_TRUE(v4.has_value());

@@ -26,6 +26,7 @@
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 
+#include "daemon/core/ascii.h"
 #include "daemon/core/time_format.h"
 
 namespace apig_certd::service {
@@ -62,16 +63,6 @@ int priority(LogLevel level) {
   return LOG_INFO;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 std::string_view payload(const spdlog::details::log_msg& message) {
   return {message.payload.data(), message.payload.size()};
 }
@@ -105,7 +96,7 @@ class StreamSink final : public FieldSink {
     line += payload(message);
     const char* separator = " [";
     for (const LogField& field : fields()) {
-      line += separator + lower(field.name) + "=" + field.value;
+      line += separator + ascii_lower(field.name) + "=" + field.value;
       separator = ", ";
     }
     line += fields().empty() ? "\n" : "]\n";

@@ -226,5 +226,34 @@ TEST_F(ReconcilerBundleCacheTest, AFullPassForgetsBindingsNoLongerConfigured) {
   EXPECT_FALSE(cache().contains("removed"));
 }
 
+// The daemon's hold (ReconcileOptions::hold_if_invalid): a binding whose files just changed and
+// whose key no longer matches its certificate (caught between an ACME client's writes) is left
+// alone, nothing planned, written or recorded, and reported as held; without the hold the same
+// files are an invalid bundle, recorded as such.
+TEST_F(ReconcilerBundleCacheTest, AMidChangeBundleIsHeldInsteadOfRecorded) {
+  temp_dir_.write("site/.key", testing::make_key(testing::KeyKind::EcP256).pem());
+  std::filesystem::rename(temp_dir_.path() / "site/.key", lineage_.key);
+  ReconcileOptions options;
+  options.wait_for_cname = false;
+  options.hold_if_invalid = {"site"};
+  Result<ReconcileReport> held = reconciler_->run(state_, options);
+  ASSERT_TRUE(held) << held.error().to_string();
+  ASSERT_EQ(held->held.size(), 1U) << (held->outcomes.empty() ? "" : held->outcomes[0].detail);
+  EXPECT_EQ(held->held[0].binding, "site");
+  EXPECT_FALSE(held->held[0].problem.empty());
+  EXPECT_TRUE(held->outcomes.empty());
+  EXPECT_FALSE(state_.targets.contains(key_)) << "a held binding is not recorded";
+  EXPECT_TRUE(script_.post_bodies.empty());
+
+  options.hold_if_invalid.clear();
+  Result<ReconcileReport> reported = reconciler_->run(state_, options);
+  ASSERT_TRUE(reported) << reported.error().to_string();
+  EXPECT_TRUE(reported->held.empty());
+  ASSERT_EQ(reported->outcomes.size(), 1U);
+  EXPECT_EQ(reported->outcomes[0].result, state::TargetResult::Invalid);
+  EXPECT_EQ(state_.targets.at(key_).last_result, state::TargetResult::Invalid);
+  EXPECT_TRUE(script_.post_bodies.empty());
+}
+
 }  // namespace
 }  // namespace apig_certd::engine::reconciler_bundle_cache_test

@@ -283,7 +283,7 @@ TEST(StateJson, LoadsTheVersion1FilesOfEarlierVersions) {
   expected.bound_at = at("2026-12-04T16:08:44Z");
   expected.bound_not_after = at("2027-03-04T16:08:40Z");
   expected.cname_status = 3;
-  expected.last_result = "bound";
+  expected.last_result = state::TargetResult::Bound;
   expected.last_attempt = at("2026-12-04T16:08:44Z");
   expected.bind_successes = 1;
   expected.last_success = at("2026-12-04T16:08:44Z");

@@ -285,6 +285,34 @@ std::vector<CleanupOutcome> clean_up(const Observation& observation,
   return cleanups;
 }
 
+// Record: each target's outcome computed once and written into the state (not with
+// --dry-run), then the cleanup's part added to it.
+std::vector<TargetOutcome> record_all(const Observation& observation,
+                                      const std::vector<TargetRun>& runs, Pass& pass,
+                                      state::State& state, SystemTime now) {
+  const ReconcileOptions& options = pass.options;
+  const OutcomeOptions outcome_options{options.dry_run, options.wait_for_cname,
+                                       options.cname_polled_later, pass.config.poll.interval,
+                                       pass.config.poll.timeout};
+  std::vector<TargetOutcome> outcomes;
+  outcomes.reserve(runs.size());
+  for (const TargetRun& run : runs) {
+    outcomes.push_back(outcome_of(run, outcome_options));
+    if (!options.dry_run) {
+      record(run, outcomes.back(), pass.config, now, state.targets[run.plan.key]);
+    }
+  }
+  const std::vector<CleanupOutcome> cleanups =
+      clean_up(observation, runs, outcomes, pass, state, now);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    outcomes[i].detail += cleanups[i].detail;
+    outcomes[i].warnings.insert(outcomes[i].warnings.end(), cleanups[i].warnings.begin(),
+                                cleanups[i].warnings.end());
+    outcomes[i].deleted = cleanups[i].deleted;
+  }
+  return outcomes;
+}
+
 }  // namespace
 
 int ReconcileReport::failed() const {
@@ -335,27 +363,7 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
     }
     verify(runs, pass, clock_.now());
   }
-  const OutcomeOptions outcome_options{options.dry_run, options.wait_for_cname,
-                                       options.cname_polled_later, config_.poll.interval,
-                                       config_.poll.timeout};
-  std::vector<TargetOutcome> outcomes;
-  outcomes.reserve(runs.size());
-  const SystemTime now = clock_.now();
-  for (const TargetRun& run : runs) {
-    outcomes.push_back(outcome_of(run, outcome_options));
-    if (!options.dry_run) {
-      record(run, outcomes.back(), config_, now, state.targets[run.plan.key]);
-    }
-  }
-  const std::vector<CleanupOutcome> cleanups =
-      clean_up(observation, runs, outcomes, pass, state, now);
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    outcomes[i].detail += cleanups[i].detail;
-    outcomes[i].warnings.insert(outcomes[i].warnings.end(), cleanups[i].warnings.begin(),
-                                cleanups[i].warnings.end());
-    outcomes[i].deleted = cleanups[i].deleted;
-  }
-  report.outcomes = std::move(outcomes);
+  report.outcomes = record_all(observation, runs, pass, state, clock_.now());
   report.requests = pass.requests;
   report.writes = pass.writes;
   for (const ObservedBinding& binding : observation.bindings) {

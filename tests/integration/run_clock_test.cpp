@@ -6,25 +6,12 @@
 
 #include "daemon/core/time_format.h"
 #include "tests/integration/run_fixture.h"
+#include "tests/support/sanitized.h"
 
 namespace apig_certd::testing::run_clock_test {
 namespace {
 
 constexpr const char* kDomain = "www.example.com";
-
-// A sanitizer runtime must come first in the daemon's library list; libfaketime's LD_PRELOAD
-// would come before it. Those builds skip the test (the plain build runs it).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 std::optional<std::filesystem::path> find_libfaketime() {
   for (const char* path : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/run_fixture.h"
+#include "tests/support/sanitized.h"
 
 namespace apig_certd::testing::soak_test {
 namespace {
@@ -37,18 +38,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::hours;
 using std::chrono::milliseconds;
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 constexpr int kLineages = 50;
 constexpr int kRounds = 20;

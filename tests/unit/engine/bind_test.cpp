@@ -61,6 +61,31 @@ Answer certificate() {
   };
 }
 
+// The target every case writes to, and a job for it.
+settings::TargetSettings the_target() {
+  settings::TargetSettings target;
+  target.instance_id = "i1";
+  target.group_id = "g1";
+  target.domain = "www.example.com";
+  return target;
+}
+
+BindJob job_for(const settings::TargetSettings& target) {
+  BindJob job;
+  job.target = &target;
+  job.domain_id = "d1";
+  job.certificate_name = std::string(kOurs);
+  return job;
+}
+
+// Runs `job` over a client whose transport is `transport`.
+BindResult bind(testing::FakeTransport& transport, const BindJob& job, RetryBudget& retry) {
+  NoAuth auth;
+  apig::Client client(transport, auth, {"https://apig.example", "proj", seconds(5)});
+  const Secret key("key");
+  return run_bind(job, {kOurs, "cert", &key}, client, retry);
+}
+
 struct Row {
   std::string name{};
   // The job: what is bound, and how the write may go.
@@ -87,8 +112,6 @@ TEST_P(BindTest, FollowsItsEdges) {
   for (const Answer& answer : row.answers) {
     answer(transport);
   }
-  NoAuth auth;
-  apig::Client client(transport, auth, {"https://apig.example", "proj", seconds(5)});
   testing::FakeClock clock;
   const settings::RetrySettings retry_settings{seconds(5), seconds(60)};
   std::mt19937_64 random(7);
@@ -97,21 +120,14 @@ TEST_P(BindTest, FollowsItsEdges) {
     stop.request();
   }
   RetryBudget retry(clock, retry_settings, std::nullopt, seconds(600), random, &stop);
-  settings::TargetSettings target;
-  target.instance_id = "i1";
-  target.group_id = "g1";
-  target.domain = "www.example.com";
-  BindJob job;
-  job.target = &target;
-  job.domain_id = "d1";
-  job.certificate_name = std::string(kOurs);
+  const settings::TargetSettings target = the_target();
+  BindJob job = job_for(target);
   job.bound_ssl_id = row.bound_ssl_id;
   job.bound_name = row.bound_ssl_id.empty() ? "" : "old_name";
   job.update = row.update;
   job.may_delete_bound = row.may_delete_bound;
   job.replicas = row.replicas;
-  const Secret key("key");
-  const BindResult result = run_bind(job, {kOurs, "cert", &key}, client, retry);
+  const BindResult result = bind(transport, job, retry);
 
   std::vector<std::string> methods;
   for (const testing::RecordedRequest& request : transport.requests()) {
@@ -242,23 +258,13 @@ TEST(BindBudgetTest, GivesUpWhenTheNextBackoffWouldPassTheDeadline) {
   for (int i = 0; i < 50; ++i) {
     transport.respond(429, R"({"error_code":"APIG.1111"})", {{"Retry-After", "30"}});
   }
-  NoAuth auth;
-  apig::Client client(transport, auth, {"https://apig.example", "proj", seconds(5)});
   testing::FakeClock clock;
   const MonotonicTime start = clock.monotonic_now();
   const settings::RetrySettings retry_settings{seconds(1), seconds(60)};
   std::mt19937_64 random(7);
   RetryBudget retry(clock, retry_settings, std::nullopt, seconds(100), random, nullptr);
-  settings::TargetSettings target;
-  target.instance_id = "i1";
-  target.group_id = "g1";
-  target.domain = "www.example.com";
-  BindJob job;
-  job.target = &target;
-  job.domain_id = "d1";
-  job.certificate_name = std::string(kOurs);
-  const Secret key("key");
-  const BindResult result = run_bind(job, {kOurs, "cert", &key}, client, retry);
+  const settings::TargetSettings target = the_target();
+  const BindResult result = bind(transport, job_for(target), retry);
   EXPECT_FALSE(result.written);
   ASSERT_TRUE(result.error);
   EXPECT_NE(result.error->to_string().find("giving up after poll.timeout"), std::string::npos);

@@ -118,6 +118,7 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
   std::optional<sys::FileLock> lock;
   std::optional<state::State> read;
   std::optional<state::State> before;  // set with `read` by a prefetch
+  bool moved_aside = false;            // the file was unusable: save the rebuilt state
   if (prefetched) {
     lock = std::move(prefetched->lock);
     read = std::move(prefetched->state);
@@ -137,6 +138,7 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
       result.report = fail(std::move(loaded.error()));
       return done();
     }
+    moved_aside = loaded->moved_aside.has_value();
     if (loaded->moved_aside) {
       result.notices.push_back("the state file was unusable (" + loaded->problem +
                                "); moved it aside to '" + loaded->moved_aside->string() +
@@ -165,7 +167,10 @@ PassResult PassRunner::run(PassRequest request, const settings::Settings& config
   if (result.report) {
     result.changes =
         take_notifications(config, *result.before, current, *result.report, clock_.now());
-    Result<void> saved = store_.save(current);
+    // A pass that changed nothing (a CNAME poll while the domain still resolves) leaves the
+    // file alone: no write to state_dir every poll.interval.
+    Result<void> saved =
+        current == *result.before && !moved_aside ? Result<void>() : store_.save(current);
     result.saved = saved.has_value();
     if (!saved) {
       result.notices.push_back("cannot save the state: " + saved.error().to_string() +

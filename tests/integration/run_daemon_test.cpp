@@ -4,6 +4,9 @@
 // within debounce + 1 s. Also: the systemd notify protocol, reload, shutdown, and faults.
 
 #include <csignal>
+#include <fstream>
+
+#include <sys/stat.h>
 
 #include "tests/integration/run_fixture.h"
 
@@ -244,6 +247,61 @@ TEST_F(RunDaemonTest, RenameIntoPlaceIsBoundOnce) {
   clear_requests();
   const TestChain renewed = chain_valid_for(61);
   expect_one_bind(renewed, install(renewed));
+}
+
+// While a bound domain's CNAME resolves, the daemon reads its group every poll.interval; a poll
+// that finds it still resolving changes nothing, so state.json is not written again (each save
+// replaces the file: a new inode). The resolution is then saved.
+TEST_F(RunDaemonTest, CnamePollsThatChangeNothingDoNotRewriteTheState) {
+  start_sim(json::array(
+      {sim_group("g1", json::array({sim_domain("g1", kDomain, {2, 2, 2, 2, 2, 2, 2, 2, 3})}))}));
+  const std::filesystem::path dir = temp_dir_.path() / "tls";
+  std::filesystem::create_directories(dir);
+  const TestChain chain = chain_valid_for(60);
+  rewrite_in_place(dir / "cert.pem", chain.fullchain());
+  rewrite_in_place(dir / "key.pem", chain.key.pem());
+  add_file_binding("site", dir / "cert.pem", dir / "key.pem", kDomain);
+  log_level_ = "debug";
+  start_daemon();
+  wait_ready();
+  const auto cname_status = [&] {
+    std::ifstream in(state_file());
+    const json state = json::parse(in, nullptr, false);
+    return state.is_object() ? state["targets"].begin()->value("cname_status", 0) : -1;
+  };
+  const auto passes = [&] {
+    const std::string err = daemon_->stderr_text();
+    int count = 0;
+    for (std::size_t at = err.find("pass (due) done"); at != std::string::npos;
+         at = err.find("pass (due) done", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  // The first poll moves the status from the bind's 1 to 2: that is saved.
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(10'000);
+  while (cname_status() != 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_EQ(cname_status(), 2) << daemon_->stderr_text();
+  const int polls_before = passes();
+  const auto inode_of_state = [&] {
+    struct stat status {};
+    return ::stat(state_file().c_str(), &status) == 0 ? status.st_ino : 0;
+  };
+  const auto inode = inode_of_state();
+  // Three more polls that still see 2.
+  while (passes() < polls_before + 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_GE(passes(), polls_before + 3) << daemon_->stderr_text();
+  ASSERT_EQ(cname_status(), 2) << "the simulator's sequence holds 2 for eight reads";
+  EXPECT_EQ(inode_of_state(), inode) << "state.json was rewritten by polls that changed nothing";
+  // The resolution is saved.
+  while (cname_status() != 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(cname_status(), 3) << daemon_->stderr_text();
 }
 
 TEST_F(RunDaemonTest, DirectoryThatDoesNotExistYetIsWatchedFromItsParent) {

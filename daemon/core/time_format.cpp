@@ -88,6 +88,13 @@ Result<SystemTime> parse_utc_iso8601(std::string_view text) {
   if (parts.tm_mday != requested.tm_mday || parts.tm_mon != requested.tm_mon) {
     return invalid();
   }
+  // SystemTime counts nanoseconds: about the years 1678 to 2262.
+  const auto limit =
+      std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count();
+  if (seconds > limit || seconds < -limit) {
+    return fail(ErrorCode::ParseError, "UTC time '" + std::string(text.substr(0, 40)) +
+                                           "' is outside the years 1678 to 2262");
+  }
   return std::chrono::system_clock::from_time_t(seconds);
 }
 

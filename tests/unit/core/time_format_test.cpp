@@ -39,6 +39,18 @@ TEST(ParseUtcIso8601, AcceptsSecondsAndFractions) {
   EXPECT_EQ(format_utc_iso8601(*parse_utc_iso8601("2040-02-29T00:00:00Z")), "2040-02-29T00:00:00Z");
 }
 
+TEST(ParseUtcIso8601, RejectsYearsSystemTimeCannotHold) {
+  // Found by the state_json fuzz target: from_time_t overflowed for the year 4052.
+  for (const char* text :
+       {"4052-11-28T22:52:57Z", "9999-12-31T23:59:59Z", "1000-01-01T00:00:00Z"}) {
+    const Result<SystemTime> time = parse_utc_iso8601(text);
+    ASSERT_FALSE(time) << text;
+    EXPECT_NE(time.error().message().find("outside the years 1678 to 2262"), std::string::npos);
+  }
+  EXPECT_TRUE(parse_utc_iso8601("2262-01-01T00:00:00Z"));
+  EXPECT_TRUE(parse_utc_iso8601("1678-12-31T00:00:00Z"));
+}
+
 TEST(ParseUtcIso8601, RejectsOtherShapes) {
   for (const char* text : {"", "2020-01-04", "2020-01-04T09:05:22", "2020-01-04 09:05:22Z",
                            "2020-13-04T09:05:22Z", "2021-02-29T00:00:00Z", "2020-01-04T09:05:22.Z",

@@ -149,7 +149,6 @@ class BindMachine {
       return false;
     }
     result_.written = true;
-    result_.found_bound = true;
     result_.ssl_id = std::move(*ssl_id);
     result_.bound_name = job_.certificate_name;
     result_.cname = domain->cname_status;

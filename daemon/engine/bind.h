@@ -48,7 +48,6 @@ struct BindResult {
   apig::CnameStatus cname = apig::CnameStatus::Unknown;
   std::optional<Error> error;        // why not written
   std::vector<std::string> deleted;  // certificates deleted with their binding
-  bool found_bound = false;          // a re-read found ours bound (no POST landed now)
   int requests = 0;                  // API requests made
   int writes = 0;                    // of which writes
 };

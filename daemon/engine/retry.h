@@ -36,8 +36,6 @@ class RetryBudget {
   // Why a retried failure is given up, for its message.
   std::string giving_up() const;
 
-  const Clock& clock() const { return clock_; }
-
  private:
   const Clock& clock_;
   const settings::RetrySettings& retry_;

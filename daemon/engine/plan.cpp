@@ -164,6 +164,45 @@ std::optional<TargetPlan> check_backoff(const TargetInput& input, SystemTime now
   return plan;
 }
 
+// Something else is bound where we bound ours: reported (drift = "report"), or `plan` is
+// marked as a repair.
+std::optional<TargetPlan> check_drift(const TargetInput& input, bool repair, TargetPlan& plan) {
+  const bool nothing_bound = plan.bound_ssl_id.empty() && plan.bound_name.empty();
+  const bool we_bound_before = input.state != nullptr && !input.state->ssl_id.empty();
+  if (nothing_bound || plan.bound_is_ours || !we_bound_before) {
+    return std::nullopt;
+  }
+  const std::string what = "drift: the domain now serves '" +
+                           (plan.bound_name.empty() ? plan.bound_ssl_id : plan.bound_name) +
+                           "', not the certificate apig-certd bound ('" + input.state->bound_name +
+                           "')";
+  if (repair) {
+    plan.reason = what + "; repairing";
+    plan.repairs_drift = true;
+    return std::nullopt;
+  }
+  TargetPlan report = plan;
+  report.action = Action::ReportDrift;
+  report.failure = true;
+  report.reason = what + "; not repairing because drift = \"report\"";
+  return report;
+}
+
+// The downgrade guard: never replace a certificate that expires on a later day.
+std::optional<TargetPlan> check_downgrade(const TargetInput& input, TargetPlan plan) {
+  const std::optional<SystemTime> bound_expiry = bound_not_after(input, plan);
+  const SystemTime not_after = input.disk->certificate->not_after;
+  if (!bound_expiry || utc_day(*bound_expiry) <= utc_day(not_after)) {
+    return std::nullopt;
+  }
+  plan.action = Action::Refuse;
+  plan.failure = true;
+  plan.reason = "refusing to replace '" + plan.bound_name + "' (expires " +
+                format_utc_date(*bound_expiry) + ") with an older certificate (expires " +
+                format_utc_date(not_after) + "); use --force if this downgrade is intended";
+  return plan;
+}
+
 TargetPlan decide(const TargetInput& input, const PlanInput& all) {
   const settings::BindingSettings& binding = *input.binding;
   TargetPlan plan;
@@ -200,31 +239,12 @@ TargetPlan decide(const TargetInput& input, const PlanInput& all) {
     }
   }
   const bool nothing_bound = plan.bound_ssl_id.empty() && plan.bound_name.empty();
-  const bool we_bound_before = input.state != nullptr && !input.state->ssl_id.empty();
-  if (!nothing_bound && !plan.bound_is_ours && we_bound_before) {
-    const std::string what = "drift: the domain now serves '" +
-                             (plan.bound_name.empty() ? plan.bound_ssl_id : plan.bound_name) +
-                             "', not the certificate apig-certd bound ('" +
-                             input.state->bound_name + "')";
-    if (!drift_repair) {
-      plan.action = Action::ReportDrift;
-      plan.failure = true;
-      plan.reason = what + "; not repairing because drift = \"report\"";
-      return plan;
-    }
-    plan.reason = what + "; repairing";
-    plan.repairs_drift = true;
+  if (std::optional<TargetPlan> drift = check_drift(input, drift_repair, plan)) {
+    return *drift;
   }
   if (!nothing_bound && !all.options.force) {
-    const std::optional<SystemTime> bound_expiry = bound_not_after(input, plan);
-    if (bound_expiry && utc_day(*bound_expiry) > utc_day(disk.not_after)) {
-      plan.action = Action::Refuse;
-      plan.failure = true;
-      plan.reason = "refusing to replace '" + plan.bound_name + "' (expires " +
-                    format_utc_date(*bound_expiry) + ") with an older certificate (expires " +
-                    format_utc_date(disk.not_after) +
-                    "); use --force if this downgrade is intended";
-      return plan;
+    if (std::optional<TargetPlan> older = check_downgrade(input, plan)) {
+      return *older;
     }
   }
   const std::string why = !plan.reason.empty()   ? plan.reason

@@ -231,14 +231,31 @@ class Fleet:
     def groups(self):
         return (self.count + DOMAINS_PER_GROUP - 1) // DOMAINS_PER_GROUP
 
-    def seed_groups(self, cname_status=3):
+    def seed_groups(self, cname_status=3, cname_sequence=(3,)):
+        """The API groups; after a bind, each read of a group moves its domains one step
+        along `cname_sequence` (apig-sim)."""
         groups = {}
         for i in range(self.count):
             groups.setdefault(group_id(i), []).append(
                 {"id": f"dom{i:05d}", "domain": domain_name(i), "cname_status": cname_status,
-                 "cname_sequence": [3]})
+                 "cname_sequence": list(cname_sequence)})
         return [{"id": g, "name": f"api_{g}", "domains": domains}
                 for g, domains in groups.items()]
+
+    def renew(self, material):
+        """A renewal of every binding: a new certificate for the same key, moved into each
+        lineage as certbot or cert-manager would replace a file (a rename, so every lineage's
+        directory sees it; a write through the shared hard link would be seen by none)."""
+        with open(material.ca) as f:
+            ca = f.read()
+        fresh = os.path.join(self.dir, "shared", "fullchain.renewed")
+        with open(fresh, "w") as f:
+            f.write(material.leaf() + ca)
+        for lineage in self.lineages:
+            temporary = os.path.join(lineage, ".fullchain.pem.new")
+            os.link(fresh, temporary)
+            os.replace(temporary, os.path.join(lineage, "fullchain.pem"))
+        os.unlink(fresh)
 
     def bindings_toml(self):
         parts = []
@@ -279,6 +296,47 @@ initial = "1s"
 max = "10s"
 {bindings_toml}""")
     return path
+
+
+class DirectoryWrites:
+    """What is written into a directory, seen from outside: a thread lists it every 10 ms and
+    counts each new version of a file (another inode, size or mtime) with its size. The
+    daemon replaces its files by rename (sys/atomic_file.h), so a version is never seen half
+    written; its temp files (".name.tmp-...") are not counted."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.seen = self._versions()
+        self.bytes = 0
+        self.versions = {}
+        self.stopped = False
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _versions(self):
+        versions = {}
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                    continue
+                status = entry.stat(follow_symlinks=False)
+                versions[entry.name] = (status.st_ino, status.st_size, status.st_mtime_ns)
+        return versions
+
+    def _watch(self):
+        while not self.stopped:
+            current = self._versions()
+            for name, version in current.items():
+                if self.seen.get(name) != version:
+                    self.bytes += version[1]
+                    self.versions[name] = self.versions.get(name, 0) + 1
+            self.seen = current
+            time.sleep(0.01)
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join()
+        return {"bytes": self.bytes, "versions": self.versions}
 
 
 # --- processes -----------------------------------------------------------------------------
@@ -366,18 +424,29 @@ class NotifySocket:
                 self.messages.append((time.monotonic(), data.decode(errors="replace")))
                 self.lock.notify_all()
 
-    def wait_for(self, needle, timeout):
-        """The arrival time of the first message containing `needle`, or None."""
+    def wait_for(self, needle, timeout, after=0):
+        """The arrival time of the first message from index `after` on containing `needle`,
+        or None."""
+        found = self.wait_index(needle, timeout, after)
+        return None if found is None else self.messages[found][0]
+
+    def wait_index(self, needle, timeout, after=0):
+        """The index of the first message from index `after` on containing `needle`, or
+        None."""
         deadline = time.monotonic() + timeout
         with self.lock:
             while True:
-                for arrived, message in self.messages:
-                    if needle in message:
-                        return arrived
+                for index in range(after, len(self.messages)):
+                    if needle in self.messages[index][1]:
+                        return index
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return None
                 self.lock.wait(remaining)
+
+    def count(self):
+        with self.lock:
+            return len(self.messages)
 
     def close(self):
         self.closed = True
@@ -728,6 +797,56 @@ class Bench:
         if "1000" in summary:
             memory["met"] = summary["1000"]["rss_kib"] <= 8 * 1024
 
+    # what a renewal whose CNAME resolves slowly writes into state_dir
+    def cname_writes(self):
+        count, reads, interval = self.args.fleet, self.args.cname_reads, self.args.cname_interval
+        directory = os.path.join(self.work, "cname")
+        fleet = Fleet(self.material, os.path.join(directory, "fleet"), count)
+        sim = Sim(self.sim_binary, self.material, directory,
+                  fleet.seed_groups(cname_sequence=[2] * reads + [3]))
+        state_dir = os.path.join(directory, "state")
+        config = os.path.join(directory, "config.toml")
+        try:
+            # The first sync waits out the CNAME sequence too, at 1 s a read.
+            write_config(config, self.material, sim.port, state_dir, fleet.bindings_toml(),
+                         concurrency=self.args.concurrency)
+            took, code, err = run_sync(self.certd, config)
+            if code != 0:
+                raise RuntimeError(f"the first sync of {count} bindings failed:\n{err[-2000:]}")
+            write_config(config, self.material, sim.port, state_dir, fleet.bindings_toml(),
+                         concurrency=self.args.concurrency, poll_interval=f"{interval}s")
+            daemon = Daemon(self.certd, config, directory)
+            try:
+                daemon.wait_ready(timeout=600)
+                daemon.wait_in_sync(count, timeout=600)
+                mark = daemon.notify.count()
+                writes = DirectoryWrites(state_dir)
+                renewed = time.monotonic()
+                fleet.renew(self.material)
+                bound = daemon.notify.wait_index("resolving", 120, after=mark)
+                done = None if bound is None else daemon.notify.wait_for(
+                    f"{count} in sync", reads * interval + 120, after=bound)
+                written = writes.stop()
+                if done is None:
+                    raise RuntimeError(f"the renewal of {count} bindings did not resolve "
+                                       f"(see {daemon.stderr_path})")
+                state_bytes = os.path.getsize(os.path.join(state_dir, "state.json"))
+            finally:
+                daemon.stop()
+        finally:
+            sim.stop()
+        self.results["cname_writes"] = {
+            "bindings": count,
+            "poll_interval_s": interval,
+            "cname_reads_until_resolved": reads,
+            "renewal_to_in_sync_s": round(done - renewed, 1),
+            "bytes_written": written["bytes"],
+            "versions_written": written["versions"],
+            "state_json_bytes": state_bytes,
+            "goal": "reported (issue 17: before and after)",
+            "load_average": load_average(),
+        }
+
     # fan-out
     def fanout(self):
         count = self.args.fleet
@@ -888,6 +1007,14 @@ def table_rows(results):
                      f"{f['ratio_median']:.2f} ({f['wall_median_s']:.2f} s vs limit "
                      f"{f['limit_median_s']:.2f} s; {f['runs'][0]['requests']} requests)",
                      f["met"]))
+    c = results.get("cname_writes")
+    if c:
+        saves = c["versions_written"].get("state.json", 0)
+        rows.append((f"state_dir writes, renewal of {c['bindings']:,}",
+                     f"reported (CNAME resolves in {c['cname_reads_until_resolved']} polls)",
+                     f"{c['bytes_written'] / 1e6:.2f} MB ({saves} state.json saves of "
+                     f"{c['state_json_bytes'] / 1e6:.2f} MB) in "
+                     f"{c['renewal_to_in_sync_s']:.0f} s", None))
     b = results.get("bind_cpu")
     if b:
         if "skipped" in b:
@@ -936,7 +1063,8 @@ def main():
     parser.add_argument("--output", required=True, help="bench-results.json")
     parser.add_argument("--quick", action="store_true", help="a CI smoke run, under a minute")
     parser.add_argument("--only", action="append", default=[],
-                        choices=["detection", "fleet", "memory", "fanout", "bind_cpu"])
+                        choices=["detection", "fleet", "memory", "fanout", "bind_cpu",
+                                 "cname_writes"])
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     if args.quick:
@@ -949,6 +1077,8 @@ def main():
         args.fleet = 1000
         args.callgrind_iterations = 5
     args.concurrency = 8
+    # A renewal whose CNAME resolves after 60 s (12 polls at 5 s); --quick: 3 polls at 1 s.
+    args.cname_reads, args.cname_interval = (3, 1) if args.quick else (12, 5)
     if args.only and "fleet" not in args.only:
         args.memory_sizes = sorted(set(args.memory_sizes) | {args.fleet})  # else fleet's runs
 
@@ -966,7 +1096,8 @@ def main():
     results["quick"] = args.quick
     results["started_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
     steps = [("detection", bench.detection), ("fleet", bench.fleet_runs),
-             ("memory", bench.memory), ("fanout", bench.fanout), ("bind_cpu", bench.bind_cpu)]
+             ("memory", bench.memory), ("fanout", bench.fanout), ("bind_cpu", bench.bind_cpu),
+             ("cname_writes", bench.cname_writes)]
     failed = False
     try:
         for name, step in steps:

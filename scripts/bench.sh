@@ -7,7 +7,8 @@
 #   scripts/bench.sh                  # the full run (about 10 minutes)
 #   scripts/bench.sh --quick          # CI smoke: every figure, fewer samples, under a minute
 #   scripts/bench.sh --output FILE    # default: $BUILD_DIR/bench-results.json
-#   scripts/bench.sh --only fanout    # one step: detection, fleet, memory, fanout, bind_cpu
+#   scripts/bench.sh --only fanout    # one step: detection, fleet, memory, fanout, bind_cpu,
+#                                     # cname_writes (what a renewal writes into state_dir)
 #   scripts/bench.sh --keep           # keep the generated work directory
 #
 # Uses the build in BUILD_DIR (default build/, as scripts/test.sh leaves it) and builds the
@@ -35,7 +36,7 @@ while (($#)); do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)

@@ -383,29 +383,16 @@ void Daemon::reschedule() {
   input.next_rescan = next_rescan_;
   input.file_changes = file_changes_;
   input.last_pass = last_pass_;
+  input.cname_changed = cname_changed_;
   engine::Schedule plan = engine::schedule(input);
   if (!plan.due.empty()) {
-    PassRequest request;
-    for (const std::string& binding : plan.files) {
-      if (plan.due.contains(binding) && mid_change_reads_[binding] < kMidChangeRereads) {
-        request.hold_if_invalid.insert(binding);
-      }
-    }
-    request.mode = reload_pass_ ? engine::PlanMode::Sync : engine::PlanMode::Daemon;
-    request.why = reload_pass_ ? "reload" : plan.rescan ? "rescan" : "due";
-    if (plan.due.size() < config_->bindings.size()) {
-      request.bindings.assign(plan.due.begin(), plan.due.end());
-    }
-    if (plan.rescan) {
-      next_rescan_ = now + config_->daemon.rescan_interval;
-    }
-    for (const std::string& binding : plan.due) {
-      file_changes_.erase(binding);
-    }
-    start_pass(std::move(request));
+    start_due(plan, now);
     return;
   }
-  input.file_changes = file_changes_;
+  if (!plan.polls.empty() && start_poll(plan.polls, input.now, now)) {
+    return;
+  }
+  input.last_pass = last_pass_;
   plan = engine::schedule(input);
   next_wake_ = plan.next;
   if (plan.next) {
@@ -420,6 +407,45 @@ void Daemon::reschedule() {
   if (ready_) {
     send_status(false);
   }
+}
+
+void Daemon::start_due(const engine::Schedule& plan, MonotonicTime now) {
+  PassRequest request;
+  for (const std::string& binding : plan.files) {
+    if (plan.due.contains(binding) && mid_change_reads_[binding] < kMidChangeRereads) {
+      request.hold_if_invalid.insert(binding);
+    }
+  }
+  request.mode = reload_pass_ ? engine::PlanMode::Sync : engine::PlanMode::Daemon;
+  request.why = reload_pass_ ? "reload" : plan.rescan ? "rescan" : "due";
+  if (plan.due.size() < config_->bindings.size()) {
+    request.bindings.assign(plan.due.begin(), plan.due.end());
+  }
+  if (plan.rescan) {
+    next_rescan_ = now + config_->daemon.rescan_interval;
+  }
+  for (const std::string& binding : plan.due) {
+    file_changes_.erase(binding);
+    cname_changed_.erase(binding);
+  }
+  start_pass(std::move(request));
+}
+
+bool Daemon::start_poll(const std::set<std::string>& bindings, SystemTime now,
+                        MonotonicTime monotonic_now) {
+  // The next poll of these bindings counts from this one, whatever it finds.
+  for (const std::string& binding : bindings) {
+    last_pass_[binding].monotonic = monotonic_now;
+  }
+  PassRequest request;
+  request.cname_checks = engine::cname_checks(*config_, state_, bindings, now);
+  if (!request.cname_poll()) {
+    return false;
+  }
+  request.why = "CNAME poll";
+  request.bindings.assign(bindings.begin(), bindings.end());
+  runner_.start(std::move(request), *config_, *session_);
+  return true;
 }
 
 void Daemon::send_status(bool ready) {
@@ -445,51 +471,10 @@ void Daemon::on_pass_done() {
   if (!result) {
     return;
   }
-  const SystemTime now = clock_.now();
-  const MonotonicTime monotonic_now = clock_.monotonic_now();
-  std::vector<std::string> bindings = result->request.bindings;
-  if (bindings.empty()) {
-    for (const settings::BindingSettings& binding : config_->bindings) {
-      bindings.push_back(binding.name);
-    }
-  }
-  for (const std::string& notice : result->notices) {
-    log_.write(LogLevel::Warn, notice);
-  }
-  if (!result->report) {
-    ++failed_passes_;
-    const Duration delay =
-        engine::backoff_ceiling(failed_passes_ - 1, config_->retry.initial, config_->retry.max);
-    log_.write(LogLevel::Error, "the pass could not run: " + result->report.error().to_string() +
-                                    "; trying again in " + format_duration(delay));
-    for (const std::string& binding : bindings) {
-      file_changes_[binding] = monotonic_now + delay;
-    }
+  if (result->request.cname_poll()) {
+    take_poll(*result);
   } else {
-    failed_passes_ = 0;
-    const state::State before = result->before ? std::move(*result->before) : state_;
-    state_ = std::move(*result->state);
-    for (const LogLine& line : describe_pass(*result->report, before, state_)) {
-      log_.write(line.level, line.message, line.fields);
-    }
-    if (!result->changes.empty()) {
-      const std::size_t queued = notifications_->send(result->changes, now);
-      log_.write(LogLevel::Debug, std::to_string(queued) + " notification(s) queued");
-    }
-    log_.write(LogLevel::Debug,
-               "pass (" + result->request.why + ") done in " + format_duration(result->took) +
-                   ": " + std::to_string(result->report->outcomes.size()) + " target(s), " +
-                   std::to_string(result->report->requests) + " API request(s), " +
-                   std::to_string(result->report->writes) + " write(s), " +
-                   std::to_string(result->report->bundles_parsed) + " bundle(s) parsed, " +
-                   std::to_string(result->report->bundles_cached) + " from the bundle cache");
-    if (result->request.mode == engine::PlanMode::Sync) {
-      reload_pass_ = false;
-    }
-    hold_mid_change(bindings, result->report->held, monotonic_now);
-  }
-  for (const std::string& binding : bindings) {
-    last_pass_[binding] = {monotonic_now, now};
+    take_pass(*result);
   }
   if (stopping_) {
     log_.write(LogLevel::Info, "stopping: the last pass has ended");
@@ -511,6 +496,74 @@ void Daemon::on_pass_done() {
   // This comes after READY=1 and the schedule, which need none of it.
   result.reset();
   ::malloc_trim(0);
+}
+
+void Daemon::take_poll(const PassResult& result) {
+  std::set<std::string> changed;
+  for (const engine::CnameCheck& check : result.request.cname_checks) {
+    if (check.changed()) {
+      changed.insert(check.binding);
+    }
+  }
+  cname_changed_.insert(changed.begin(), changed.end());
+  log_.write(
+      LogLevel::Debug,
+      "CNAME poll of " + std::to_string(result.request.cname_checks.size()) +
+          " target(s) done in " + format_duration(result.took) + ": " +
+          (result.report ? std::to_string(result.report->requests) + " API request(s)"
+                         : result.report.error().to_string()) +
+          (changed.empty() ? std::string("; nothing changed")
+                           : "; a pass records what changed for " +
+                                 join(std::vector<std::string>(changed.begin(), changed.end()))));
+}
+
+void Daemon::take_pass(PassResult& result) {
+  const SystemTime now = clock_.now();
+  const MonotonicTime monotonic_now = clock_.monotonic_now();
+  std::vector<std::string> bindings = result.request.bindings;
+  if (bindings.empty()) {
+    for (const settings::BindingSettings& binding : config_->bindings) {
+      bindings.push_back(binding.name);
+    }
+  }
+  for (const std::string& notice : result.notices) {
+    log_.write(LogLevel::Warn, notice);
+  }
+  if (!result.report) {
+    ++failed_passes_;
+    const Duration delay =
+        engine::backoff_ceiling(failed_passes_ - 1, config_->retry.initial, config_->retry.max);
+    log_.write(LogLevel::Error, "the pass could not run: " + result.report.error().to_string() +
+                                    "; trying again in " + format_duration(delay));
+    for (const std::string& binding : bindings) {
+      file_changes_[binding] = monotonic_now + delay;
+    }
+  } else {
+    failed_passes_ = 0;
+    const state::State before = result.before ? std::move(*result.before) : state_;
+    state_ = std::move(*result.state);
+    for (const LogLine& line : describe_pass(*result.report, before, state_)) {
+      log_.write(line.level, line.message, line.fields);
+    }
+    if (!result.changes.empty()) {
+      const std::size_t queued = notifications_->send(result.changes, now);
+      log_.write(LogLevel::Debug, std::to_string(queued) + " notification(s) queued");
+    }
+    log_.write(LogLevel::Debug,
+               "pass (" + result.request.why + ") done in " + format_duration(result.took) + ": " +
+                   std::to_string(result.report->outcomes.size()) + " target(s), " +
+                   std::to_string(result.report->requests) + " API request(s), " +
+                   std::to_string(result.report->writes) + " write(s), " +
+                   std::to_string(result.report->bundles_parsed) + " bundle(s) parsed, " +
+                   std::to_string(result.report->bundles_cached) + " from the bundle cache");
+    if (result.request.mode == engine::PlanMode::Sync) {
+      reload_pass_ = false;
+    }
+    hold_mid_change(bindings, result.report->held, monotonic_now);
+  }
+  for (const std::string& binding : bindings) {
+    last_pass_[binding] = {monotonic_now, now};
+  }
 }
 
 }  // namespace apig_certd::app

@@ -9,7 +9,9 @@
 //
 // Lifecycle: first pass over every binding -> READY=1. File events -> debounce per binding
 // (plus a random delay up to daemon.jitter, for replicas: engine/schedule.h)
-// -> a pass for those bindings; one whose bundle the pass finds mid-change (key and
+// -> a pass for those bindings; a bound CNAME still resolving -> a CNAME poll every
+// poll.interval (a read of the group, no pass: engine/cname_poll.h), and a pass once it
+// reads a change; one whose bundle the pass finds mid-change (key and
 // certificate from different renewals, a missing link, a truncated file) is held and read
 // again after the debounce a few times before a pass reports it (the pass never binds an
 // invalid bundle either way). The loop itself never reads a certificate file or a key. SIGHUP ->
@@ -88,7 +90,16 @@ class Daemon {
   void begin_stop();
   // Starts what is due (if no pass runs), re-arms the wake-up timer, updates STATUS=.
   void reschedule();
+  // Starts the pass of the bindings `plan` says are due.
+  void start_due(const engine::Schedule& plan, MonotonicTime now);
+  // Starts a CNAME poll of `bindings` (engine/cname_poll.h); false when none of their targets
+  // awaits its CNAME any more.
+  bool start_poll(const std::set<std::string>& bindings, SystemTime now,
+                  MonotonicTime monotonic_now);
   void start_pass(PassRequest request);
+  // What the loop does with a finished pass, and with a finished CNAME poll.
+  void take_pass(PassResult& result);
+  void take_poll(const PassResult& result);
   // STATUS= (or READY=1 with it), only when the line changed: sd_notify blocks when the
   // receiver's queue is full, so the loop never sends more than it must.
   void send_status(bool ready);
@@ -124,6 +135,7 @@ class Daemon {
   std::mt19937_64 random_{std::random_device{}()};      // draws the jitter of file changes
   std::map<std::string, int> mid_change_reads_;         // binding -> re-reads so far
   std::map<std::string, engine::PassTime> last_pass_;   // binding -> end of its last pass
+  std::set<std::string> cname_changed_;  // bindings a CNAME poll found changed: a pass is due
   MonotonicTime next_rescan_{};
   std::optional<MonotonicTime> next_wake_;
   std::string last_status_;  // the last STATUS= sent (sent again only when it changes)

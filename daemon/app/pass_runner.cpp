@@ -104,12 +104,34 @@ engine::Reconciler& PassRunner::reconciler_for(const settings::Settings& config,
   return *reconciler_;
 }
 
+Result<engine::ReconcileReport> PassRunner::poll(std::vector<engine::CnameCheck>& checks,
+                                                 const settings::Settings& config,
+                                                 ApigSession& session) {
+  std::vector<engine::PolledTarget*> targets;
+  for (engine::CnameCheck& check : checks) {
+    targets.push_back(&check.poll);
+  }
+  Result<int> requests = reconciler_for(config, session).poll_cname(targets);
+  if (!requests) {
+    return fail(std::move(requests.error()));
+  }
+  engine::ReconcileReport report;
+  report.requests = *requests;
+  return report;
+}
+
 PassResult PassRunner::run(PassRequest request, const settings::Settings& config,
                            ApigSession& session) {
-  std::optional<Prefetched> prefetched = join_prefetch();
-  const MonotonicTime started = prefetched ? prefetched->started : clock_.monotonic_now();
+  const MonotonicTime polled = clock_.monotonic_now();
   PassResult result;
   result.request = std::move(request);
+  if (result.request.cname_poll()) {
+    result.report = poll(result.request.cname_checks, config, session);
+    result.took = std::chrono::duration_cast<Duration>(clock_.monotonic_now() - polled);
+    return result;
+  }
+  std::optional<Prefetched> prefetched = join_prefetch();
+  const MonotonicTime started = prefetched ? prefetched->started : polled;
   const auto done = [&]() -> PassResult {
     result.took = std::chrono::duration_cast<Duration>(clock_.monotonic_now() - started);
     return std::move(result);

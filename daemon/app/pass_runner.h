@@ -7,6 +7,10 @@
 // pass runs at a time. The pass also works out its notifications (pass_notifications.h);
 // the loop hands them to the webhooks, which send them on threads of their own.
 //
+// A request with CNAME checks is not a pass but the daemon's CNAME poll (cname_poll.h): one
+// read of the checks' groups with the pass's clients, on the same thread; no lock, no file, no
+// state. The checks come back in PassResult::request with what the read found.
+//
 // The daemon's first pass may be prefetched: its lock is taken and state.json read on a
 // thread of its own while the daemon still builds its session and watches (the largest
 // parts of a start, and independent of each other). The pass then starts from what the
@@ -37,6 +41,9 @@ struct PassRequest {
   // Bindings due because their files changed: left alone if their bundle looks mid-change
   // (engine::ReconcileOptions::hold_if_invalid).
   std::set<std::string> hold_if_invalid;
+  std::vector<engine::CnameCheck> cname_checks{};  // not empty: a CNAME poll, not a pass
+
+  bool cname_poll() const { return !cname_checks.empty(); }
 };
 
 struct PassResult {
@@ -93,6 +100,8 @@ class PassRunner {
   };
 
   PassResult run(PassRequest request, const settings::Settings& config, ApigSession& session);
+  Result<engine::ReconcileReport> poll(std::vector<engine::CnameCheck>& checks,
+                                       const settings::Settings& config, ApigSession& session);
   // Takes the state lock, a slice at a time so that a stop is noticed.
   Result<sys::FileLock> take_lock(MonotonicTime started) const;
   // Waits for a prefetch (if one was started) and returns what it got.

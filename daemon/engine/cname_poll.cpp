@@ -48,6 +48,32 @@ int poll_round(const std::vector<PolledTarget*>& targets, WorkerPool& pool) {
   return static_cast<int>(groups.size());
 }
 
+bool awaits_cname(const state::TargetState& target, Duration poll_timeout, SystemTime now) {
+  const bool resolving = target.cname_status == static_cast<int>(apig::CnameStatus::NotResolved) ||
+                         target.cname_status == static_cast<int>(apig::CnameStatus::Resolving);
+  return resolving && target.bound_at && now < *target.bound_at + poll_timeout;
+}
+
+std::vector<CnameCheck> cname_checks(const settings::Settings& config, const state::State& state,
+                                     const std::set<std::string>& bindings, SystemTime now) {
+  std::vector<CnameCheck> checks;
+  for (const settings::BindingSettings& binding : config.bindings) {
+    if (!bindings.contains(binding.name)) {
+      continue;
+    }
+    for (const settings::TargetSettings& target : binding.targets) {
+      const auto entry = state.targets.find(state::target_key(
+          binding.name, target.instance_id, target.group_id, target.domain, target.domain_id));
+      if (entry != state.targets.end() && awaits_cname(entry->second, config.poll.timeout, now)) {
+        const auto recorded = static_cast<apig::CnameStatus>(entry->second.cname_status);
+        checks.push_back(
+            {binding.name, recorded, {&target, entry->second.bound_name, recorded, {}}});
+      }
+    }
+  }
+  return checks;
+}
+
 int poll_until_done(const std::vector<PolledTarget*>& targets, WorkerPool& pool, RetryBudget& retry,
                     Duration interval) {
   int requests = 0;

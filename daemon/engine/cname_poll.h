@@ -4,8 +4,14 @@
 // CNAME status is read until it is resolved (3) or failed (4). One read of a group serves all
 // its domains. While it waits, the domain may stop serving our certificate (a console user,
 // another tool): the poll then stops for that target and says what the domain serves instead.
+//
+// `sync` polls inside its pass (poll_until_done). The daemon polls between passes: every
+// poll.interval one round (poll_round) over its CnameChecks, a read of the groups and nothing
+// else (no lock, no bundle, no state written); only a check that read something the state does
+// not record yet makes its binding due for a pass, which records it.
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +19,7 @@
 #include "daemon/engine/retry.h"
 #include "daemon/engine/worker_pool.h"
 #include "daemon/settings/settings.h"
+#include "daemon/state/state.h"
 
 namespace apig_certd::engine {
 
@@ -27,6 +34,24 @@ struct PolledTarget {
     return lost_to || cname == apig::CnameStatus::Resolved || cname == apig::CnameStatus::Failed;
   }
 };
+
+// The daemon's poll of one target between passes.
+struct CnameCheck {
+  std::string binding;
+  apig::CnameStatus recorded = apig::CnameStatus::Unknown;  // what the state says
+  PolledTarget poll;                                        // starts at `recorded`
+
+  // The read found what the state does not record: another status, or another certificate.
+  bool changed() const { return poll.lost_to || poll.cname != recorded; }
+};
+
+// Whether the daemon still waits on `target`'s CNAME: bound by us, status 1 or 2, and bound
+// within poll.timeout (after it, the rescan keeps checking).
+bool awaits_cname(const state::TargetState& target, Duration poll_timeout, SystemTime now);
+
+// The checks of the targets of `bindings` that await their CNAME, as `state` records them.
+std::vector<CnameCheck> cname_checks(const settings::Settings& config, const state::State& state,
+                                     const std::set<std::string>& bindings, SystemTime now);
 
 // One round: the group of every target not done is read once (a failed read is skipped: the
 // next round reads again), and the targets take what it says. Returns the requests made.

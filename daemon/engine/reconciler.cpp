@@ -372,10 +372,24 @@ Result<ReconcileReport> Reconciler::run(state::State& state, const ReconcileOpti
   if (options.bindings.empty()) {
     prune_bundle_cache(bundle_cache_, config_.bindings);
   }
-  std::vector<apig::ClientHandle> used = pool->take_clients();
+  keep_clients(*pool);
+  return report;
+}
+
+Result<int> Reconciler::poll_cname(const std::vector<PolledTarget*>& targets) {
+  Result<WorkerPool> pool = make_pool(targets.size());
+  if (!pool) {
+    return fail(std::move(pool.error()));
+  }
+  const int requests = poll_round(targets, *pool);
+  keep_clients(*pool);
+  return requests;
+}
+
+void Reconciler::keep_clients(WorkerPool& pool) {
+  std::vector<apig::ClientHandle> used = pool.take_clients();
   idle_clients_.insert(idle_clients_.end(), std::make_move_iterator(used.begin()),
                        std::make_move_iterator(used.end()));
-  return report;
 }
 
 Result<WorkerPool> Reconciler::make_pool(std::size_t targets) {

@@ -84,6 +84,10 @@ class Reconciler {
   // connections (no TLS handshake per pass).
   Result<ReconcileReport> run(state::State& state, const ReconcileOptions& options);
 
+  // The daemon's CNAME poll between passes: one round (cname_poll.h) with the clients the
+  // passes keep. No lock, no file, no state. Returns the requests made.
+  Result<int> poll_cname(const std::vector<PolledTarget*>& targets);
+
   // The bundle cache the passes keep (tests warm and inspect it).
   BundleCache& bundle_cache() { return bundle_cache_; }
 
@@ -91,6 +95,8 @@ class Reconciler {
   // A pool of `daemon.concurrency` clients at most (fewer for fewer targets), reusing those
   // of earlier passes.
   Result<WorkerPool> make_pool(std::size_t targets);
+  // Keeps a pool's clients (and their connections) for the next pass.
+  void keep_clients(WorkerPool& pool);
 
   const settings::Settings& config_;
   ClientFactory clients_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "daemon/engine/cname_poll.h"
+
 namespace apig_certd::engine {
 
 namespace {
@@ -12,12 +14,13 @@ class Builder {
   explicit Builder(const ScheduleInput& input) : input_(input) {}
 
   // A deadline for `binding` (empty: every binding) at `at`.
-  void add(const std::string& binding, MonotonicTime at, const std::string& why) {
+  void add(const std::string& binding, MonotonicTime at, const std::string& why,
+           bool poll = false) {
     if (at <= input_.monotonic_now) {
       if (binding.empty()) {
         result_.rescan = true;
       } else {
-        result_.due.insert(binding);
+        (poll ? result_.polls : result_.due).insert(binding);
       }
       return;
     }
@@ -38,6 +41,10 @@ class Builder {
         result_.due.insert(binding.name);
       }
     }
+    // A pass reads the group anyway.
+    for (const std::string& binding : result_.due) {
+      result_.polls.erase(binding);
+    }
     // Files still changing: whatever else is due for the binding waits for the debounce, so
     // no pass reads a bundle in the middle of an ACME client's burst of writes.
     for (const auto& [binding, at] : input_.file_changes) {
@@ -55,10 +62,6 @@ class Builder {
   Schedule result_;
 };
 
-bool resolving(const state::TargetState& target) {
-  return target.cname_status == 1 || target.cname_status == 2;
-}
-
 }  // namespace
 
 Schedule schedule(const ScheduleInput& input) {
@@ -70,6 +73,11 @@ Schedule schedule(const ScheduleInput& input) {
   }
 
   builder.add("", input.next_rescan, "rescan");
+  for (const std::string& binding : input.cname_changed) {
+    if (configured.contains(binding)) {
+      builder.add(binding, input.monotonic_now, "CNAME change of '" + binding + "'");
+    }
+  }
   for (const auto& [binding, at] : input.file_changes) {
     if (configured.contains(binding)) {
       builder.add(binding, at, "file change of '" + binding + "'");
@@ -87,12 +95,11 @@ Schedule schedule(const ScheduleInput& input) {
     if (target.next_attempt) {
       builder.add(target.binding, *target.next_attempt, "retry of '" + target.binding + "'");
     }
-    if (resolving(target) && target.bound_at &&
-        input.now < *target.bound_at + config.poll.timeout) {
+    if (awaits_cname(target, config.poll.timeout, input.now)) {
       builder.add(target.binding,
                   (last_pass != nullptr ? last_pass->monotonic : input.monotonic_now) +
                       config.poll.interval,
-                  "CNAME poll of '" + target.binding + "'");
+                  "CNAME poll of '" + target.binding + "'", true);
     }
     if (target.disk_not_after && last_pass != nullptr) {
       const SystemTime warning = *target.disk_not_after - config.daemon.renew_warning;

@@ -12,9 +12,11 @@
 // A binding is due at the earliest of:
 //   - a file change, once the debounce has passed (the caller passes the debounced time);
 //   - a target's next_attempt (a retry after a failure, on the backoff schedule);
-//   - a CNAME poll: a target bound within poll.timeout whose CNAME is not resolved yet is
-//     re-read every poll.interval after the binding's last pass (later, rescan_interval
-//     keeps checking it);
+//   - a CNAME poll found a status or a certificate the state does not record yet.
+// A binding is due for a CNAME poll (`polls`: a read of its groups, not a pass; cname_poll.h)
+// when a target bound within poll.timeout awaits its CNAME, every poll.interval after the
+// binding's last pass or poll (later, rescan_interval keeps checking it), unless it is due for
+// a pass anyway.
 //   - an expiry edge: the moment its certificate enters renew_warning, and the moment it
 //     expires (each once, when it lies after the binding's last pass);
 //   - the full rescan (every binding), every rescan_interval.
@@ -37,8 +39,9 @@
 
 namespace apig_certd::engine {
 
-// When a binding's last pass ended, on both timelines: CNAME polls count from `monotonic`;
-// an expiry edge is pending while it lies after `wall` (the pass did not see it yet).
+// When a binding's last pass ended, on both timelines: CNAME polls count from `monotonic`
+// (which a poll moves too); an expiry edge is pending while it lies after `wall` (the pass
+// did not see it yet).
 struct PassTime {
   MonotonicTime monotonic{};
   SystemTime wall{};
@@ -51,13 +54,15 @@ struct ScheduleInput {
   MonotonicTime monotonic_now{};
   MonotonicTime next_rescan{};
   std::map<std::string, MonotonicTime> file_changes;  // binding -> when its debounce ends
-  std::map<std::string, PassTime> last_pass;          // binding -> when its last pass ended
+  std::map<std::string, PassTime> last_pass;  // binding -> when its last pass (or poll) ended
+  std::set<std::string> cname_changed;        // bindings a CNAME poll found changed
 };
 
 struct Schedule {
   bool rescan = false;                // every binding is due (rescan_interval passed)
   std::set<std::string> due;          // bindings due now (all of them when rescan)
   std::set<std::string> files;        // of which due because of a file change
+  std::set<std::string> polls;        // bindings due for a CNAME poll only (not in `due`)
   std::optional<MonotonicTime> next;  // the next deadline after monotonic_now
   std::string next_reason;            // "rescan", "file change of 'x'", "retry of 'x'", ...
 };

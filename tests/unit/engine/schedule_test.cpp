@@ -214,8 +214,32 @@ TEST(Schedule, CnamePollComesAfterItsMonotonicIntervalWhateverTheWallClockDoes) 
     EXPECT_EQ(*result.next, kMono + seconds(5));
     EXPECT_EQ(result.next_reason, "CNAME poll of 'a'");
     f.clock.advance(seconds(1));
-    EXPECT_EQ(f.run().due, std::set<std::string>{"a"});
+    EXPECT_EQ(f.run().polls, std::set<std::string>{"a"});
   }
+}
+
+TEST(Schedule, CnamePollIsAReadOfTheGroupNotAPass) {
+  Fixture f;
+  state::TargetState& a = f.state.targets["a/i/g/a.example.com"];
+  a.cname_status = 2;
+  a.bound_at = kWall - seconds(30);
+  f.input.last_pass["a"] = pass_before(seconds(5));
+  Schedule result = f.run();
+  EXPECT_TRUE(result.due.empty());
+  EXPECT_EQ(result.polls, std::set<std::string>{"a"});
+  // A pass due anyway reads the group itself: no poll beside it.
+  a.next_attempt = kWall;
+  result = f.run();
+  EXPECT_EQ(result.due, std::set<std::string>{"a"});
+  EXPECT_TRUE(result.polls.empty());
+}
+
+TEST(Schedule, CnameChangeAPollFoundMakesItsBindingDueForAPass) {
+  Fixture f;
+  f.input.cname_changed = {"b", "removed"};
+  const Schedule result = f.run();
+  EXPECT_EQ(result.due, std::set<std::string>{"b"});
+  EXPECT_TRUE(result.polls.empty());
 }
 
 TEST(Schedule, ExpiryEdgesWakeTheDaemonOnce) {

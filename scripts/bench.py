@@ -242,21 +242,6 @@ class Fleet:
         return [{"id": g, "name": f"api_{g}", "domains": domains}
                 for g, domains in groups.items()]
 
-    def renew(self, material):
-        """A renewal of every binding: a new certificate for the same key, moved into each
-        lineage as certbot or cert-manager would replace a file (a rename, so every lineage's
-        directory sees it; a write through the shared hard link would be seen by none)."""
-        with open(material.ca) as f:
-            ca = f.read()
-        fresh = os.path.join(self.dir, "shared", "fullchain.renewed")
-        with open(fresh, "w") as f:
-            f.write(material.leaf() + ca)
-        for lineage in self.lineages:
-            temporary = os.path.join(lineage, ".fullchain.pem.new")
-            os.link(fresh, temporary)
-            os.replace(temporary, os.path.join(lineage, "fullchain.pem"))
-        os.unlink(fresh)
-
     def bindings_toml(self):
         parts = []
         for i, lineage in enumerate(self.lineages):
@@ -797,38 +782,34 @@ class Bench:
         if "1000" in summary:
             memory["met"] = summary["1000"]["rss_kib"] <= 8 * 1024
 
-    # what a renewal whose CNAME resolves slowly writes into state_dir
+    # what the daemon writes into state_dir while the CNAME of a bind resolves slowly
     def cname_writes(self):
+        """The daemon starts with `fleet` bindings that are not bound yet, on domains whose
+        CNAME status is 2 (resolving) and stays 2 for `cname_reads` reads after the bind, at
+        one read every poll.interval (60 s in the full run). Counted: what is written into
+        state_dir from the start until every target is in sync. (A renewal leaves a resolved
+        CNAME resolved, on APIG as in apig-sim, so a slow CNAME goes with a new domain.)"""
         count, reads, interval = self.args.fleet, self.args.cname_reads, self.args.cname_interval
         directory = os.path.join(self.work, "cname")
         fleet = Fleet(self.material, os.path.join(directory, "fleet"), count)
         sim = Sim(self.sim_binary, self.material, directory,
-                  fleet.seed_groups(cname_sequence=[2] * reads + [3]))
+                  fleet.seed_groups(cname_status=2, cname_sequence=[2] * reads + [3]))
         state_dir = os.path.join(directory, "state")
-        config = os.path.join(directory, "config.toml")
+        os.makedirs(state_dir, mode=0o700)
+        config = write_config(os.path.join(directory, "config.toml"), self.material, sim.port,
+                              state_dir, fleet.bindings_toml(),
+                              concurrency=self.args.concurrency, poll_interval=f"{interval}s")
         try:
-            # The first sync waits out the CNAME sequence too, at 1 s a read.
-            write_config(config, self.material, sim.port, state_dir, fleet.bindings_toml(),
-                         concurrency=self.args.concurrency)
-            took, code, err = run_sync(self.certd, config)
-            if code != 0:
-                raise RuntimeError(f"the first sync of {count} bindings failed:\n{err[-2000:]}")
-            write_config(config, self.material, sim.port, state_dir, fleet.bindings_toml(),
-                         concurrency=self.args.concurrency, poll_interval=f"{interval}s")
+            writes = DirectoryWrites(state_dir)
             daemon = Daemon(self.certd, config, directory)
             try:
                 daemon.wait_ready(timeout=600)
-                daemon.wait_in_sync(count, timeout=600)
-                mark = daemon.notify.count()
-                writes = DirectoryWrites(state_dir)
-                renewed = time.monotonic()
-                fleet.renew(self.material)
-                bound = daemon.notify.wait_index("resolving", 120, after=mark)
-                done = None if bound is None else daemon.notify.wait_for(
-                    f"{count} in sync", reads * interval + 120, after=bound)
+                ready = daemon.notify.wait_index("READY=1", 1)
+                done = daemon.notify.wait_for(f"{count} in sync", reads * interval + 300,
+                                              after=ready)
                 written = writes.stop()
                 if done is None:
-                    raise RuntimeError(f"the renewal of {count} bindings did not resolve "
+                    raise RuntimeError(f"the CNAMEs of {count} bindings did not resolve "
                                        f"(see {daemon.stderr_path})")
                 state_bytes = os.path.getsize(os.path.join(state_dir, "state.json"))
             finally:
@@ -839,7 +820,7 @@ class Bench:
             "bindings": count,
             "poll_interval_s": interval,
             "cname_reads_until_resolved": reads,
-            "renewal_to_in_sync_s": round(done - renewed, 1),
+            "start_to_in_sync_s": round(done - daemon.started, 1),
             "bytes_written": written["bytes"],
             "versions_written": written["versions"],
             "state_json_bytes": state_bytes,
@@ -1010,11 +991,11 @@ def table_rows(results):
     c = results.get("cname_writes")
     if c:
         saves = c["versions_written"].get("state.json", 0)
-        rows.append((f"state_dir writes, renewal of {c['bindings']:,}",
-                     f"reported (CNAME resolves in {c['cname_reads_until_resolved']} polls)",
-                     f"{c['bytes_written'] / 1e6:.2f} MB ({saves} state.json saves of "
-                     f"{c['state_json_bytes'] / 1e6:.2f} MB) in "
-                     f"{c['renewal_to_in_sync_s']:.0f} s", None))
+        rows.append((f"state_dir writes, {c['bindings']:,} binds, slow CNAME",
+                     f"reported (CNAME resolves after {c['cname_reads_until_resolved']} polls)",
+                     f"{c['bytes_written'] / 1e6:.2f} MB ({saves} state.json saves, "
+                     f"{c['state_json_bytes'] / 1e6:.2f} MB each) in "
+                     f"{c['start_to_in_sync_s']:.0f} s", None))
     b = results.get("bind_cpu")
     if b:
         if "skipped" in b:
@@ -1077,7 +1058,7 @@ def main():
         args.fleet = 1000
         args.callgrind_iterations = 5
     args.concurrency = 8
-    # A renewal whose CNAME resolves after 60 s (12 polls at 5 s); --quick: 3 polls at 1 s.
+    # Binds whose CNAME resolves after 60 s (12 polls at 5 s); --quick: 3 polls at 1 s.
     args.cname_reads, args.cname_interval = (3, 1) if args.quick else (12, 5)
     if args.only and "fleet" not in args.only:
         args.memory_sizes = sorted(set(args.memory_sizes) | {args.fleet})  # else fleet's runs

@@ -8,7 +8,7 @@
 #   scripts/bench.sh --quick          # CI smoke: every figure, fewer samples, under a minute
 #   scripts/bench.sh --output FILE    # default: $BUILD_DIR/bench-results.json
 #   scripts/bench.sh --only fanout    # one step: detection, fleet, memory, fanout, bind_cpu,
-#                                     # cname_writes (what a renewal writes into state_dir)
+#                                     # cname_writes (state_dir writes while CNAMEs resolve)
 #   scripts/bench.sh --keep           # keep the generated work directory
 #
 # Uses the build in BUILD_DIR (default build/, as scripts/test.sh leaves it) and builds the

@@ -11,7 +11,8 @@ HTTPS on 127.0.0.1, with certificates and configs generated here (openssl CLI on
               every thread in /proc/PID/task/*/schedstat, in ns; also utime+stime of
               /proc/PID/stat, whose 10 ms ticks are too coarse for the goal) and wake-ups
               (voluntary context switches of every thread, /proc/PID/task/*/status)
-  memory      VmRSS and VmHWM after READY=1 with 1, 100, 1,000 and 10,000 bindings
+  memory      RssAnon (the goal), VmRSS and VmHWM after READY=1 and in sync with 1, 100,
+              1,000 and 10,000 bindings
   startup     `run` with 1,000 bindings in sync: exec to READY=1 (a NOTIFY_SOCKET read here),
               and the same without the first remote read (the span between the first and
               the last request of the start pass as apig-sim logged them)
@@ -776,11 +777,13 @@ class Bench:
         memory.update({
             "median": summary,
             "growth": growth,
-            "goal": "<= 8 MiB (VmRSS) at 1,000 bindings; growth per binding reported",
+            "goal": "<= 8 MiB (RssAnon) at 1,000 bindings; growth per binding reported",
             "load_average": load_average(),
         })
         if "1000" in summary:
-            memory["met"] = summary["1000"]["rss_kib"] <= 8 * 1024
+            # The daemon's own memory (issue 17): VmRSS also counts the shared libraries'
+            # pages, about 14 MiB that every process using them shares.
+            memory["met"] = summary["1000"]["anon_kib"] <= 8 * 1024
 
     # what the daemon writes into state_dir while the CNAME of a bind resolves slowly
     def cname_writes(self):
@@ -970,10 +973,10 @@ def table_rows(results):
     if m and "median" in m:
         parts = ", ".join(f"{int(c):,}: {v['rss_kib'] / 1024:.1f}/{v['hwm_kib'] / 1024:.1f}"
                           f"/{v['anon_kib'] / 1024:.1f}" for c, v in m["median"].items())
-        growth = m["growth"].get("rss_bytes_per_binding", {})
+        growth = m["growth"].get("anon_bytes_per_binding", {})
         last = list(growth.items())[-1] if growth else None
-        rows.append(("memory, RSS/HWM/anon MiB", "<= 8 MiB at 1,000",
-                     parts + (f"; +{last[1]} B/binding ({last[0]})" if last else ""),
+        rows.append(("memory, RSS/HWM/anon MiB", "anon <= 8 MiB at 1,000",
+                     parts + (f"; anon +{last[1]} B/binding ({last[0]})" if last else ""),
                      m.get("met")))
     s = results.get("startup")
     if s:

@@ -181,9 +181,9 @@ Result<void> Daemon::apply(std::unique_ptr<settings::Settings> config) {
 }
 
 void Daemon::watch_files() {
-  std::map<std::string, std::vector<std::filesystem::path>> files;
+  std::map<std::string, std::vector<std::string>> files;
   for (const settings::BindingSettings& binding : config_->bindings) {
-    files[binding.name] = {binding.cert, binding.key};
+    files[binding.name] = {binding.cert.native(), binding.key.native()};
   }
   for (const std::string& warning : watcher_.set_files(std::move(files))) {
     log_.write(LogLevel::Warn, warning);
@@ -191,13 +191,13 @@ void Daemon::watch_files() {
 }
 
 int Daemon::run() {
-  const std::vector<std::filesystem::path> directories = watcher_.watched_directories();
-  log_.write(LogLevel::Info, "started: " + std::to_string(config_->bindings.size()) +
-                                 " binding(s), " +
-                                 std::to_string(settings::target_count(*config_)) +
-                                 " target(s), watching " + std::to_string(directories.size()) +
-                                 " director" + (directories.size() == 1 ? "y" : "ies") +
-                                 "; state in '" + store_.directory().string() + "'");
+  // Only the count: the list would stay allocated for as long as the loop runs.
+  const std::size_t directories = watcher_.watched_directories().size();
+  log_.write(LogLevel::Info,
+             "started: " + std::to_string(config_->bindings.size()) + " binding(s), " +
+                 std::to_string(settings::target_count(*config_)) + " target(s), watching " +
+                 std::to_string(directories) + " director" + (directories == 1 ? "y" : "ies") +
+                 "; state in '" + store_.directory().string() + "'");
   start_pass({{}, engine::PlanMode::Sync, "start", {}});
   Result<void> ran = loop_.run();
   if (const std::size_t left = notifications_->finish(kStopDelivery); left > 0) {

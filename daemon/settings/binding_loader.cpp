@@ -90,7 +90,6 @@ void read_sources(const toml::table& table, LoadContext& context, BindingSetting
   }
   if (has_lineage) {
     if (const auto lineage = read_source_path(table, "lineage", context)) {
-      binding.lineage = *lineage;
       binding.cert = *lineage / "fullchain.pem";
       binding.key = *lineage / "privkey.pem";
     }

@@ -127,8 +127,7 @@ struct BindingSettings {
   // Relative paths are resolved against the config file's directory.
   std::filesystem::path cert;
   std::filesystem::path key;
-  std::filesystem::path lineage;  // Empty unless `lineage` was given.
-  std::string cert_name;          // Defaults to `name`.
+  std::string cert_name;  // Defaults to `name`.
   Strategy strategy = Strategy::Replace;
   bool cleanup = true;
   int keep_previous = 1;

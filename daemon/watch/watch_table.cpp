@@ -24,7 +24,7 @@ std::optional<int> WatchTable::add(const fs::path& directory, int wd) {
     released = remove(directory);
   }
   wd_by_directory_.emplace(directory.native(), wd);
-  directories_by_wd_[wd].insert(directory);
+  directories_by_wd_[wd].insert(directory.native());
   return released;
 }
 
@@ -39,7 +39,7 @@ std::optional<int> WatchTable::remove(const fs::path& directory) {
   if (shared == directories_by_wd_.end()) {
     return std::nullopt;
   }
-  shared->second.erase(directory);
+  shared->second.erase(directory.native());
   if (!shared->second.empty()) {
     return std::nullopt;
   }
@@ -52,14 +52,14 @@ void WatchTable::forget(int wd) {
   if (entry == directories_by_wd_.end()) {
     return;
   }
-  for (const fs::path& directory : entry->second) {
-    wd_by_directory_.erase(directory.native());
+  for (const std::string& directory : entry->second) {
+    wd_by_directory_.erase(directory);
   }
   directories_by_wd_.erase(entry);
 }
 
-const std::set<fs::path>& WatchTable::directories(int wd) const {
-  static const std::set<fs::path> no_directories;
+const std::set<std::string>& WatchTable::directories(int wd) const {
+  static const std::set<std::string> no_directories;
   const auto entry = directories_by_wd_.find(wd);
   return entry == directories_by_wd_.end() ? no_directories : entry->second;
 }

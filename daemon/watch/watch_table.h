@@ -33,7 +33,7 @@ class WatchTable {
   void forget(int wd);
 
   // The directories `wd` watches; empty for an unknown descriptor.
-  [[nodiscard]] const std::set<std::filesystem::path>& directories(int wd) const;
+  [[nodiscard]] const std::set<std::string>& directories(int wd) const;
 
   // The descriptor watching `directory`, if any.
   [[nodiscard]] std::optional<int> wd(const std::filesystem::path& directory) const;
@@ -43,9 +43,10 @@ class WatchTable {
 
  private:
   // By the path's text: std::filesystem::path compares component by component, which at a
-  // start with 1,000 watched directories cost more than the inotify_add_watch calls.
+  // start with 1,000 watched directories cost more than the inotify_add_watch calls, and
+  // keeps a list of its components (about 400 bytes more than the text for a certbot path).
   std::map<std::string, int> wd_by_directory_;
-  std::map<int, std::set<std::filesystem::path>> directories_by_wd_;
+  std::map<int, std::set<std::string>> directories_by_wd_;
 };
 
 }  // namespace apig_certd::watch

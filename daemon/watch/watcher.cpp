@@ -93,11 +93,11 @@ std::vector<InotifyEvent> read_events(int fd, std::vector<std::string>& warnings
 
 // Directory (its path's text) -> the bindings that want it watched.
 std::map<std::string, std::set<std::string>> plan(
-    const std::map<std::string, std::vector<fs::path>>& files) {
+    const std::map<std::string, std::vector<std::string>>& files) {
   std::map<std::string, std::set<std::string>> planned;
   PathWalker walker;
   for (const auto& [binding, binding_files] : files) {
-    for (const fs::path& file : binding_files) {
+    for (const std::string& file : binding_files) {
       for (const fs::path& directory : walker.directories_for(file)) {
         planned[directory.native()].insert(binding);
       }
@@ -127,7 +127,7 @@ Result<Watcher> Watcher::create() {
   return Watcher(std::move(fd));
 }
 
-std::vector<std::string> Watcher::set_files(std::map<std::string, std::vector<fs::path>> files) {
+std::vector<std::string> Watcher::set_files(std::map<std::string, std::vector<std::string>> files) {
   files_ = std::move(files);
   return rearm(Warnings::All);
 }
@@ -142,8 +142,8 @@ Watcher::Changes Watcher::read_changes() {
     if ((event.mask & IN_Q_OVERFLOW) != 0) {
       changes.overflow = true;
     }
-    for (const fs::path& directory : table_.directories(event.wd)) {
-      const auto watching = bindings_by_directory_.find(directory.native());
+    for (const std::string& directory : table_.directories(event.wd)) {
+      const auto watching = bindings_by_directory_.find(directory);
       if (watching != bindings_by_directory_.end()) {
         changes.bindings.insert(watching->second.begin(), watching->second.end());
       }

@@ -40,8 +40,9 @@ class Watcher {
   // watch limit...) is returned as a warning text naming the directory and errno text, not
   // an error; the rest is watched. A directory that vanished since it was planned is
   // replaced by its nearest existing ancestor, quietly.
-  std::vector<std::string> set_files(
-      std::map<std::string, std::vector<std::filesystem::path>> files);
+  // The paths are kept as text: a std::filesystem::path also keeps a list of its components,
+  // about 400 bytes more than the text for a certbot path, per file and binding.
+  std::vector<std::string> set_files(std::map<std::string, std::vector<std::string>> files);
 
   struct Changes {
     std::set<std::string> bindings;     // Bindings with an event in one of their directories.
@@ -79,7 +80,7 @@ class Watcher {
   std::vector<std::string> rearm(Warnings report);
 
   sys::UniqueFd fd_;
-  std::map<std::string, std::vector<std::filesystem::path>> files_;
+  std::map<std::string, std::vector<std::string>> files_;
   WatchTable table_;
   // Both by the directory path's text (see WatchTable).
   std::map<std::string, std::set<std::string>> bindings_by_directory_;

@@ -139,7 +139,6 @@ TEST(SettingsGoodConfig, MinimalUsesTheDocumentedDefaults) {
   ASSERT_EQ(settings.bindings.size(), 1U);
   const BindingSettings& binding = settings.bindings[0];
   EXPECT_EQ(binding.name, "example");
-  EXPECT_EQ(binding.lineage, "/etc/letsencrypt/live/example.com");
   EXPECT_EQ(binding.cert, "/etc/letsencrypt/live/example.com/fullchain.pem");
   EXPECT_EQ(binding.key, "/etc/letsencrypt/live/example.com/privkey.pem");
   EXPECT_EQ(binding.cert_name, "example");
@@ -217,7 +216,6 @@ TEST(SettingsGoodConfig, FullParsesEveryKey) {
   const BindingSettings& second = settings.bindings[1];
   EXPECT_EQ(second.name, "wildcard");
   EXPECT_EQ(second.cert_name, "wildcard");
-  EXPECT_TRUE(second.lineage.empty());
   EXPECT_EQ(second.cert, directory / "certs" / "wildcard" / "fullchain.pem");
   EXPECT_EQ(second.key, directory / "certs" / "wildcard" / "privkey.pem");
   ASSERT_EQ(second.targets.size(), 1U);

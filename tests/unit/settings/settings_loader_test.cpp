@@ -251,7 +251,6 @@ TEST_F(SettingsLoaderTest, RelativePathsResolveAgainstTheConfigDirectory) {
   EXPECT_EQ(settings->daemon.state_dir, temp_dir_ / "etc" / "state");
   EXPECT_EQ(settings->daemon.metrics_file, temp_dir_ / "metrics.prom");
   EXPECT_EQ(settings->apig.ca_file, temp_dir_ / "etc" / "ca.pem");
-  EXPECT_EQ(settings->bindings[0].lineage, temp_dir_ / "etc" / "live" / "example.com");
   EXPECT_EQ(settings->bindings[0].cert,
             temp_dir_ / "etc" / "live" / "example.com" / "fullchain.pem");
 }
@@ -261,7 +260,8 @@ TEST_F(SettingsLoaderTest, ParseSettingsNeedsNoFile) {
   const Result<Settings> settings = parse_settings(config(""), file, aksk_environment());
   ASSERT_TRUE(settings.has_value()) << settings.error().to_string();
   EXPECT_EQ(settings->source_file, file);
-  EXPECT_EQ(settings->bindings[0].lineage, temp_dir_ / "never-written" / "live" / "example.com");
+  EXPECT_EQ(settings->bindings[0].cert,
+            temp_dir_ / "never-written" / "live" / "example.com" / "fullchain.pem");
 }
 
 TEST_F(SettingsLoaderTest, MissingConfigFileIsNotFound) {

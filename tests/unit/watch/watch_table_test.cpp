@@ -14,7 +14,7 @@ TEST(WatchTable, RemovingTheOnlyDirectoryReleasesItsDescriptor) {
   WatchTable table;
   EXPECT_EQ(table.add("/a", 1), std::nullopt);
   EXPECT_EQ(table.wd("/a"), 1);
-  EXPECT_EQ(table.directories(1), std::set<std::filesystem::path>{"/a"});
+  EXPECT_EQ(table.directories(1), std::set<std::string>{"/a"});
   EXPECT_EQ(table.remove("/a"), 1);
   EXPECT_EQ(table.wd("/a"), std::nullopt);
   EXPECT_TRUE(table.directories(1).empty());
@@ -64,7 +64,7 @@ TEST(WatchTable, DirectoryUnderANewDescriptorKeepsTheOldOneWhileShared) {
   EXPECT_EQ(table.add("/a", 1), std::nullopt);
   EXPECT_EQ(table.add("/b", 1), std::nullopt);
   EXPECT_EQ(table.add("/a", 2), std::nullopt);
-  EXPECT_EQ(table.directories(1), std::set<std::filesystem::path>{"/b"});
+  EXPECT_EQ(table.directories(1), std::set<std::string>{"/b"});
 }
 
 TEST(WatchTable, ForgetDropsEveryDirectoryOfTheDescriptor) {

@@ -60,7 +60,7 @@ class WatcherFixture : public ::testing::Test {
     ASSERT_FALSE(error) << from << " -> " << to << ": " << error.message();
   }
 
-  void set_files(std::map<std::string, std::vector<std::filesystem::path>> files) {
+  void set_files(std::map<std::string, std::vector<std::string>> files) {
     const std::vector<std::string> warnings = watcher().set_files(std::move(files));
     EXPECT_TRUE(warnings.empty()) << warnings.front();
   }

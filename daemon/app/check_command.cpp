@@ -74,8 +74,8 @@ struct TargetVerdict {
   std::vector<std::string> facts;  // Shown when OK.
   std::vector<std::string> warnings;
 
-  bool ok() const { return errors.empty(); }
-  std::string render() const {
+  [[nodiscard]] bool ok() const { return errors.empty(); }
+  [[nodiscard]] std::string render() const {
     std::string line = (ok() ? "OK   " : "FAIL ") + describe_target(*binding, *target) + ": " +
                        join(ok() ? facts : errors, "; ");
     if (!warnings.empty()) {

@@ -164,6 +164,30 @@ std::optional<TargetPlan> check_backoff(const TargetInput& input, SystemTime now
   return plan;
 }
 
+// The downgrade guard: a bound certificate that expires on a later day. Returns the Refuse
+// plan then.
+std::optional<TargetPlan> check_downgrade(const TargetInput& input, const DiskCertificate& disk,
+                                          TargetPlan plan) {
+  const std::optional<SystemTime> bound_expiry = bound_not_after(input, plan);
+  if (!bound_expiry || utc_day(*bound_expiry) <= utc_day(disk.not_after)) {
+    return std::nullopt;
+  }
+  plan.action = Action::Refuse;
+  plan.failure = true;
+  plan.reason = "refusing to replace '" + plan.bound_name + "' (expires " +
+                format_utc_date(*bound_expiry) + ") with an older certificate (expires " +
+                format_utc_date(disk.not_after) + "); use --force if this downgrade is intended";
+  return plan;
+}
+
+// Why a Bind or Update happens: the drift being repaired, else what is bound now.
+std::string binding_reason(const TargetInput& input, const TargetPlan& plan, bool nothing_bound) {
+  return !plan.reason.empty()   ? plan.reason
+         : nothing_bound        ? "nothing bound yet"
+         : in_sync(input, plan) ? "in sync, binding again (--force)"
+                                : "replacing '" + plan.bound_name + "'";
+}
+
 TargetPlan decide(const TargetInput& input, const PlanInput& all) {
   const settings::BindingSettings& binding = *input.binding;
   TargetPlan plan;
@@ -216,21 +240,11 @@ TargetPlan decide(const TargetInput& input, const PlanInput& all) {
     plan.repairs_drift = true;
   }
   if (!nothing_bound && !all.options.force) {
-    const std::optional<SystemTime> bound_expiry = bound_not_after(input, plan);
-    if (bound_expiry && utc_day(*bound_expiry) > utc_day(disk.not_after)) {
-      plan.action = Action::Refuse;
-      plan.failure = true;
-      plan.reason = "refusing to replace '" + plan.bound_name + "' (expires " +
-                    format_utc_date(*bound_expiry) + ") with an older certificate (expires " +
-                    format_utc_date(disk.not_after) +
-                    "); use --force if this downgrade is intended";
-      return plan;
+    if (std::optional<TargetPlan> refused = check_downgrade(input, disk, plan)) {
+      return *refused;
     }
   }
-  const std::string why = !plan.reason.empty()   ? plan.reason
-                          : nothing_bound        ? "nothing bound yet"
-                          : in_sync(input, plan) ? "in sync, binding again (--force)"
-                                                 : "replacing '" + plan.bound_name + "'";
+  const std::string why = binding_reason(input, plan, nothing_bound);
   if (binding.strategy == settings::Strategy::Update && !plan.bound_ssl_id.empty() &&
       plan.bound_is_ours) {
     plan.action = Action::Update;

@@ -59,6 +59,32 @@ bool resolving(const state::TargetState& target) {
   return target.cname_status == 1 || target.cname_status == 2;
 }
 
+// A target's deadlines: its retry, its CNAME poll while the domain resolves, and the
+// renew_warning and expiry of the certificate on disk.
+void add_target(Builder& builder, const ScheduleInput& input, const state::TargetState& target) {
+  const settings::Settings& config = *input.settings;
+  const auto last = input.last_pass.find(target.binding);
+  const PassTime* last_pass = last == input.last_pass.end() ? nullptr : &last->second;
+  if (target.next_attempt) {
+    builder.add(target.binding, *target.next_attempt, "retry of '" + target.binding + "'");
+  }
+  if (resolving(target) && target.bound_at && input.now < *target.bound_at + config.poll.timeout) {
+    builder.add(
+        target.binding,
+        (last_pass != nullptr ? last_pass->monotonic : input.monotonic_now) + config.poll.interval,
+        "CNAME poll of '" + target.binding + "'");
+  }
+  if (target.disk_not_after && last_pass != nullptr) {
+    const SystemTime warning = *target.disk_not_after - config.daemon.renew_warning;
+    if (warning > last_pass->wall) {
+      builder.add(target.binding, warning, "renew_warning of '" + target.binding + "'");
+    }
+    if (*target.disk_not_after > last_pass->wall) {
+      builder.add(target.binding, *target.disk_not_after, "expiry of '" + target.binding + "'");
+    }
+  }
+}
+
 }  // namespace
 
 Schedule schedule(const ScheduleInput& input) {
@@ -82,27 +108,7 @@ Schedule schedule(const ScheduleInput& input) {
     if (!configured.contains(target.binding)) {
       continue;  // Left over from an older config.
     }
-    const auto last = input.last_pass.find(target.binding);
-    const PassTime* last_pass = last == input.last_pass.end() ? nullptr : &last->second;
-    if (target.next_attempt) {
-      builder.add(target.binding, *target.next_attempt, "retry of '" + target.binding + "'");
-    }
-    if (resolving(target) && target.bound_at &&
-        input.now < *target.bound_at + config.poll.timeout) {
-      builder.add(target.binding,
-                  (last_pass != nullptr ? last_pass->monotonic : input.monotonic_now) +
-                      config.poll.interval,
-                  "CNAME poll of '" + target.binding + "'");
-    }
-    if (target.disk_not_after && last_pass != nullptr) {
-      const SystemTime warning = *target.disk_not_after - config.daemon.renew_warning;
-      if (warning > last_pass->wall) {
-        builder.add(target.binding, warning, "renew_warning of '" + target.binding + "'");
-      }
-      if (*target.disk_not_after > last_pass->wall) {
-        builder.add(target.binding, *target.disk_not_after, "expiry of '" + target.binding + "'");
-      }
-    }
+    add_target(builder, input, target);
   }
   return builder.finish();
 }

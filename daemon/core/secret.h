@@ -19,7 +19,7 @@ class Secret {
   Secret() = default;
   explicit Secret(std::string value) : value_(std::move(value)) {}
   ~Secret() { wipe(); }
-  Secret(const Secret& other) : value_(other.value_) {}
+  Secret(const Secret& other) = default;
   Secret& operator=(const Secret& other) {
     if (this != &other) {
       wipe();

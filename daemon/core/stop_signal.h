@@ -18,6 +18,7 @@ namespace apig_certd {
 class StopSignal {
  public:
   StopSignal() = default;
+  ~StopSignal() = default;
   StopSignal(const StopSignal&) = delete;
   StopSignal& operator=(const StopSignal&) = delete;
   StopSignal(StopSignal&&) = delete;

@@ -49,8 +49,8 @@ std::string Client::group_path(std::string_view instance_id, std::string_view gr
          auth::uri_encode(group_id);
 }
 
-Result<http::Response> Client::call(std::string method, std::string path, std::string query,
-                                    Secret body, std::string_view what) {
+Result<http::Response> Client::call(std::string method, const std::string& path,
+                                    const std::string& query, Secret body, std::string_view what) {
   http::Request request;
   request.method = std::move(method);
   request.url = options_.endpoint + path + (query.empty() ? "" : "?" + query);

@@ -62,11 +62,12 @@ class Client {
   Result<void> delete_certificate(std::string_view certificate_id);
 
  private:
-  Result<http::Response> call(std::string method, std::string path, std::string query, Secret body,
-                              std::string_view what);
-  std::string project_path() const;
+  Result<http::Response> call(std::string method, const std::string& path, const std::string& query,
+                              Secret body, std::string_view what);
+  [[nodiscard]] std::string project_path() const;
   // .../instances/{instance_id}/api-groups/{group_id}, each segment encoded.
-  std::string group_path(std::string_view instance_id, std::string_view group_id) const;
+  [[nodiscard]] std::string group_path(std::string_view instance_id,
+                                       std::string_view group_id) const;
 
   http::Transport& transport_;
   auth::Authenticator& authenticator_;

@@ -39,9 +39,9 @@ struct Group {
   std::vector<UrlDomain> url_domains;
 
   // The domain entry by id, or nullptr.
-  const UrlDomain* find_domain_by_id(std::string_view domain_id) const;
+  [[nodiscard]] const UrlDomain* find_domain_by_id(std::string_view domain_id) const;
   // The domain entry by name (case-insensitive, trailing dot ignored), or nullptr.
-  const UrlDomain* find_domain_by_name(std::string_view domain_name) const;
+  [[nodiscard]] const UrlDomain* find_domain_by_name(std::string_view domain_name) const;
 };
 
 // The answer to the one-step bind (POST .../domains/{domain_id}/certificate), 201.

@@ -134,7 +134,7 @@ class Reader {
     return &*it;
   }
 
-  std::string field_path(std::string_view key) const {
+  [[nodiscard]] std::string field_path(std::string_view key) const {
     return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
   }
 

@@ -29,6 +29,7 @@ class ApigSession {
                                                      const std::atomic<bool>* abort = nullptr);
 
   // The session's own client (for single-threaded use).
+  // NOLINTNEXTLINE(readability-make-member-function-const): a const session lends no mutable client
   apig::Client& client() { return *main_.client; }
 
   // A new client with its own transport, for one worker thread. The session must outlive it.

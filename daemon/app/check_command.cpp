@@ -74,8 +74,8 @@ struct TargetVerdict {
   std::vector<std::string> facts;  // Shown when OK.
   std::vector<std::string> warnings;
 
-  bool ok() const { return errors.empty(); }
-  std::string render() const {
+  [[nodiscard]] bool ok() const { return errors.empty(); }
+  [[nodiscard]] std::string render() const {
     std::string line = (ok() ? "OK   " : "FAIL ") + describe_target(*binding, *target) + ": " +
                        join(ok() ? facts : errors, "; ");
     if (!warnings.empty()) {
@@ -208,6 +208,23 @@ void check_online(ApigSession& session, std::vector<TargetVerdict>& verdicts) {
   }
 }
 
+// --online: the checks against APIG, or on every verdict the reason they did not run.
+void check_online(const Settings& config, const Environment& environment, const Clock& clock,
+                  bool credentials_usable, std::vector<TargetVerdict>& verdicts) {
+  std::string not_run = "online: not checked, the credentials are unusable";
+  if (credentials_usable) {
+    Result<std::unique_ptr<ApigSession>> session = ApigSession::create(config, environment, clock);
+    if (session) {
+      check_online(**session, verdicts);
+      return;
+    }
+    not_run = "online: " + session.error().to_string();
+  }
+  for (TargetVerdict& verdict : verdicts) {
+    verdict.errors.push_back(not_run);
+  }
+}
+
 }  // namespace
 
 int run_check(const CommandLine& line, const Environment& environment, const Clock& clock,
@@ -235,21 +252,7 @@ int run_check(const CommandLine& line, const Environment& environment, const Clo
     }
   }
   if (line.online) {
-    if (!credential_failures.empty()) {
-      for (TargetVerdict& verdict : verdicts) {
-        verdict.errors.emplace_back("online: not checked, the credentials are unusable");
-      }
-    } else {
-      Result<std::unique_ptr<ApigSession>> session =
-          ApigSession::create(*config, environment, clock);
-      if (!session) {
-        for (TargetVerdict& verdict : verdicts) {
-          verdict.errors.push_back("online: " + session.error().to_string());
-        }
-      } else {
-        check_online(**session, verdicts);
-      }
-    }
+    check_online(*config, environment, clock, credential_failures.empty(), verdicts);
   }
   int ok = 0;
   for (const TargetVerdict& verdict : verdicts) {

@@ -117,13 +117,15 @@ class Parser {
 
   Result<void> apply_option(std::string_view argument) {
     const auto [name, inline_value] = split_option(argument);
-    const auto flag = [&](bool& target) -> Result<void> {
-      if (inline_value) {
+    // Init-captures: clang 14 (clang-tidy) cannot capture structured bindings.
+    const auto flag = [this, option = name,
+                       has_value = inline_value.has_value()](bool& target) -> Result<void> {
+      if (has_value) {
         return fail(ErrorCode::InvalidArgument,
-                    "option '" + std::string(name) + "' takes no value");
+                    "option '" + std::string(option) + "' takes no value");
       }
       target = true;
-      seen_.emplace_back(name);
+      seen_.emplace_back(option);
       return {};
     };
     if (name == "--config") {

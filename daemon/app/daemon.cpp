@@ -1,6 +1,7 @@
 #include "daemon/app/daemon.h"
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdlib>
 
@@ -114,7 +115,7 @@ Daemon::~Daemon() {
 }
 
 Result<void> Daemon::watch_sources() {
-  const std::pair<int, sys::EventLoop::Callback> sources[] = {
+  const auto sources = std::to_array<std::pair<int, sys::EventLoop::Callback>>({
       {signals_.fd(), [this] { on_signal(); }},
       {watcher_.fd(), [this] { on_files(); }},
       {wake_.fd(), [this] { on_wake(); }},
@@ -122,7 +123,7 @@ Result<void> Daemon::watch_sources() {
       {watchdog_.fd(), [this] { on_watchdog(); }},
       {clock_change_.fd(), [this] { on_clock_change(); }},
       {grace_.fd(), [this] { on_grace(); }},
-  };
+  });
   for (const auto& [fd, callback] : sources) {
     if (Result<void> watched = loop_.watch(fd, callback); !watched) {
       return watched;
@@ -227,7 +228,7 @@ void Daemon::on_signal() {
 }
 
 void Daemon::reload() {
-  notifier_.reloading();
+  service::Notifier::reloading();
   log_.write(LogLevel::Info,
              "SIGHUP: reloading the configuration from '" + config_file_.string() + "'");
   Result<settings::Settings> fresh = settings::load_settings(config_file_, environment_);
@@ -270,7 +271,7 @@ void Daemon::begin_stop() {
     return;
   }
   stopping_ = true;
-  notifier_.stopping();
+  service::Notifier::stopping();
   stop_.request();
   if (!runner_.running()) {
     log_.write(LogLevel::Info, "stopping");
@@ -341,7 +342,7 @@ void Daemon::on_wake() {
 
 void Daemon::on_watchdog() {
   (void)watchdog_.read();
-  notifier_.watchdog();
+  service::Notifier::watchdog();
 }
 
 void Daemon::on_clock_change() {
@@ -451,9 +452,9 @@ bool Daemon::start_poll(const std::set<std::string>& bindings, SystemTime now,
 void Daemon::send_status(bool ready) {
   std::string line = status_line(*config_, state_, wall_time(clock_, next_wake_), clock_.now());
   if (ready) {
-    notifier_.ready(line);
+    service::Notifier::ready(line);
   } else if (line != last_status_) {
-    notifier_.status(line);
+    service::Notifier::status(line);
   }
   last_status_ = std::move(line);
 }

@@ -112,7 +112,6 @@ class Daemon {
   const Environment& environment_;
   const Clock& clock_;
   service::Log& log_;
-  service::Notifier notifier_;
   state::StateStore store_;
   sys::EventLoop loop_;
   sys::SignalFd signals_;

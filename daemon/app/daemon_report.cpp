@@ -1,5 +1,6 @@
 #include "daemon/app/daemon_report.h"
 
+#include <array>
 #include <ctime>
 
 namespace apig_certd::app {
@@ -36,9 +37,9 @@ std::string hour_minute_utc(SystemTime at) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(at);
   std::tm parts{};
   ::gmtime_r(&seconds, &parts);
-  char text[16] = {};
-  std::strftime(text, sizeof text, "%H:%M", &parts);
-  return std::string(text) + " UTC";
+  std::array<char, 16> text{};
+  std::strftime(text.data(), text.size(), "%H:%M", &parts);
+  return std::string(text.data()) + " UTC";
 }
 
 }  // namespace

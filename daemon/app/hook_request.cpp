@@ -231,8 +231,8 @@ std::vector<std::string> bindings_for(const HookRequest& request,
     bool match = false;
     for (const fs::path& file : {binding.cert, binding.key}) {
       for (const fs::path& form : forms_of(file)) {
-        for (const fs::path& path : named) {
-          match = match || form == path || inside(form, path);
+        for (const fs::path& given : named) {
+          match = match || form == given || inside(form, given);
         }
       }
     }

@@ -69,7 +69,7 @@ class PassRunner {
   PassRunner(PassRunner&&) = delete;
   PassRunner& operator=(PassRunner&&) = delete;
 
-  bool running() const { return thread_.joinable(); }
+  [[nodiscard]] bool running() const { return thread_.joinable(); }
 
   // Takes the state lock and reads state.json for the next pass, on a thread of its own.
   // Only reads: a file that does not parse is left to the pass, which moves it aside and
@@ -103,7 +103,7 @@ class PassRunner {
   Result<engine::ReconcileReport> poll(std::vector<engine::CnameCheck>& checks,
                                        const settings::Settings& config, ApigSession& session);
   // Takes the state lock, a slice at a time so that a stop is noticed.
-  Result<sys::FileLock> take_lock(MonotonicTime started) const;
+  [[nodiscard]] Result<sys::FileLock> take_lock(MonotonicTime started) const;
   // Waits for a prefetch (if one was started) and returns what it got.
   std::optional<Prefetched> join_prefetch();
   // The Reconciler for this config and session, kept across passes (it keeps its clients and

@@ -21,7 +21,7 @@ int run_daemon(const CommandLine& line, const Environment& environment, const Cl
   // sharing one arena's lock, a start with 1,000 bindings took 350 ms of CPU and 255 ms
   // (without the remote reads) to READY=1, with two 305 and 205. `sync`, which is short-lived
   // and parses many bundles at once, keeps glibc's default.
-  (void)::mallopt(M_ARENA_MAX, 2);
+  (void)::mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe): no other thread runs yet
   std::optional<settings::Settings> config =
       load_config_or_report(line, environment, output, "; nothing was attempted");
   if (!config) {

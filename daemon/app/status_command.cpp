@@ -157,6 +157,30 @@ std::vector<std::string> row_text(const Row& row, SystemTime now) {
   return lines;
 }
 
+// The configured targets in configuration order, then the state's entries for targets no
+// longer configured.
+std::vector<Row> collect_rows(const settings::Settings& config, const state::State& current) {
+  std::vector<Row> rows;
+  std::set<std::string> configured;
+  for (const settings::BindingSettings& binding : config.bindings) {
+    for (const settings::TargetSettings& target : binding.targets) {
+      const std::string key = state::target_key(binding.name, target.instance_id, target.group_id,
+                                                target.domain, target.domain_id);
+      configured.insert(key);
+      const auto found = current.targets.find(key);
+      rows.push_back({found == current.targets.end() ? nullptr : &found->second, binding.name,
+                      target.instance_id, target.group_id, target.domain, target.domain_id, true});
+    }
+  }
+  for (const auto& [key, entry] : current.targets) {
+    if (!configured.contains(key)) {
+      rows.push_back({&entry, entry.binding, entry.instance_id, entry.group_id, entry.domain,
+                      entry.domain_id, false});
+    }
+  }
+  return rows;
+}
+
 }  // namespace
 
 int run_status(const CommandLine& line, const Environment& environment, const Clock& clock,
@@ -183,25 +207,7 @@ int run_status(const CommandLine& line, const Environment& environment, const Cl
     readable = false;
   }
 
-  std::vector<Row> rows;
-  std::set<std::string> configured;
-  for (const settings::BindingSettings& binding : config->bindings) {
-    for (const settings::TargetSettings& target : binding.targets) {
-      const std::string key = state::target_key(binding.name, target.instance_id, target.group_id,
-                                                target.domain, target.domain_id);
-      configured.insert(key);
-      const auto found = current.targets.find(key);
-      rows.push_back({found == current.targets.end() ? nullptr : &found->second, binding.name,
-                      target.instance_id, target.group_id, target.domain, target.domain_id, true});
-    }
-  }
-  for (const auto& [key, entry] : current.targets) {
-    if (configured.count(key) == 0) {
-      rows.push_back({&entry, entry.binding, entry.instance_id, entry.group_id, entry.domain,
-                      entry.domain_id, false});
-    }
-  }
-
+  const std::vector<Row> rows = collect_rows(*config, current);
   const SystemTime now = clock.now();
   bool all_ok = readable;
   for (const Row& row : rows) {

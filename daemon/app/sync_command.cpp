@@ -111,6 +111,79 @@ void deliver(const settings::Settings& config, const Environment& environment,
   }
 }
 
+// The state a sync works on. A dry run reads state.json and has neither store nor lock; a sync
+// opens the store and loads the state under its lock, held until the state is saved.
+struct SyncState {
+  std::optional<state::StateStore> store;
+  std::optional<sys::FileLock> lock;
+  state::State current;
+};
+
+// Fails with Timeout when another apig-certd holds the lock too long.
+Result<SyncState> open_state(const settings::Settings& config, const CommandLine& line,
+                             const Clock& clock, const Output& output) {
+  SyncState opened;
+  if (line.dry_run) {
+    opened.current = read_state_readonly(config, output);
+    return opened;
+  }
+  Result<state::StateStore> store = state::StateStore::open(config.daemon.state_dir, clock);
+  if (!store) {
+    return fail(std::move(store.error()));
+  }
+  opened.store.emplace(std::move(*store));
+  Result<sys::FileLock> lock = opened.store->lock(line.lock_timeout);
+  if (!lock) {
+    return fail(std::move(lock.error()));
+  }
+  opened.lock.emplace(std::move(*lock));
+  Result<state::LoadedState> loaded = opened.store->load();
+  if (!loaded) {
+    return fail(std::move(loaded.error()));
+  }
+  if (loaded->moved_aside) {
+    print_line(output.err, "notice: the state file was unusable (" + loaded->problem +
+                               "); moved it aside to '" + loaded->moved_aside->string() +
+                               "' and rebuilding the state from APIG");
+  }
+  opened.current = std::move(loaded->state);
+  return opened;
+}
+
+// Whether every binding named on the command line is configured; prints the first that is not.
+bool bindings_known(const settings::Settings& config, const CommandLine& line,
+                    const Output& output) {
+  for (const std::string& name : line.bindings) {
+    const bool known =
+        std::any_of(config.bindings.begin(), config.bindings.end(),
+                    [&](const settings::BindingSettings& b) { return b.name == name; });
+    if (!known) {
+      std::string names;
+      for (const settings::BindingSettings& binding : config.bindings) {
+        names += names.empty() ? "" : ", ";
+        names += binding.name;
+      }
+      print_line(output.err, "apig-certd: no binding named '" + name + "' in '" +
+                                 line.config.string() + "' (bindings: " + names + ")");
+      return false;
+    }
+  }
+  return true;
+}
+
+void print_outcomes(const engine::ReconcileReport& report, const Output& output) {
+  for (const engine::TargetOutcome& outcome : report.outcomes) {
+    for (const std::string& warning : outcome.warnings) {
+      print_line(output.err, "warning: binding '" + outcome.binding + "' -> " + outcome.target +
+                                 ": " + warning);
+    }
+    print_line(output.out, std::string(state::words(outcome.result)) + ": binding '" +
+                               outcome.binding + "' -> " + outcome.target + " (group " +
+                               outcome.group_id + "): " + outcome.detail);
+  }
+  std::fflush(output.out);
+}
+
 }  // namespace
 
 int run_sync(const CommandLine& line, const Environment& environment, const Clock& clock,
@@ -128,51 +201,17 @@ int run_sync_with(const settings::Settings& config, const CommandLine& line,
   for (const std::string& warning : config.warnings) {
     print_line(output.err, "warning: " + warning);
   }
-  for (const std::string& name : line.bindings) {
-    const bool known =
-        std::any_of(config.bindings.begin(), config.bindings.end(),
-                    [&](const settings::BindingSettings& b) { return b.name == name; });
-    if (!known) {
-      std::string names;
-      for (const settings::BindingSettings& binding : config.bindings) {
-        names += (names.empty() ? "" : ", ") + binding.name;
-      }
-      print_line(output.err, "apig-certd: no binding named '" + name + "' in '" +
-                                 line.config.string() + "' (bindings: " + names + ")");
-      return kExitUsage;
-    }
+  if (!bindings_known(config, line, output)) {
+    return kExitUsage;
   }
 
-  std::optional<state::StateStore> store;
-  std::optional<sys::FileLock> lock;
-  state::State current;
-  if (line.dry_run) {
-    current = read_state_readonly(config, output);
-  } else {
-    Result<state::StateStore> opened = state::StateStore::open(config.daemon.state_dir, clock);
-    if (!opened) {
-      print_line(output.err, "apig-certd: " + opened.error().to_string());
-      return kExitFailed;
-    }
-    store.emplace(std::move(*opened));
-    Result<sys::FileLock> locked = store->lock(line.lock_timeout);
-    if (!locked) {
-      print_line(output.err, "apig-certd: " + locked.error().to_string());
-      return locked.error().code() == ErrorCode::Timeout ? kExitTempFail : kExitFailed;
-    }
-    lock.emplace(std::move(*locked));
-    Result<state::LoadedState> loaded = store->load();
-    if (!loaded) {
-      print_line(output.err, "apig-certd: " + loaded.error().to_string());
-      return kExitFailed;
-    }
-    if (loaded->moved_aside) {
-      print_line(output.err, "notice: the state file was unusable (" + loaded->problem +
-                                 "); moved it aside to '" + loaded->moved_aside->string() +
-                                 "' and rebuilding the state from APIG");
-    }
-    current = std::move(loaded->state);
+  Result<SyncState> opened = open_state(config, line, clock, output);
+  if (!opened) {
+    print_line(output.err, "apig-certd: " + opened.error().to_string());
+    return opened.error().code() == ErrorCode::Timeout ? kExitTempFail : kExitFailed;
   }
+  std::optional<state::StateStore>& store = opened->store;
+  state::State& current = opened->current;
 
   Result<std::unique_ptr<ApigSession>> session = ApigSession::create(config, environment, clock);
   if (!session) {
@@ -220,16 +259,7 @@ int run_sync_with(const settings::Settings& config, const CommandLine& line,
                  "warning: cannot write the metrics file: " + metrics.error().to_string());
     }
   }
-  for (const engine::TargetOutcome& outcome : report->outcomes) {
-    for (const std::string& warning : outcome.warnings) {
-      print_line(output.err, "warning: binding '" + outcome.binding + "' -> " + outcome.target +
-                                 ": " + warning);
-    }
-    print_line(output.out, std::string(state::words(outcome.result)) + ": binding '" +
-                               outcome.binding + "' -> " + outcome.target + " (group " +
-                               outcome.group_id + "): " + outcome.detail);
-  }
-  std::fflush(output.out);
+  print_outcomes(*report, output);
   if (!changes.empty()) {
     deliver(config, environment, changes, clock.now(), output);
   }

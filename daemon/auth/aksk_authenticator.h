@@ -27,10 +27,10 @@ class AkSkAuthenticator final : public Authenticator {
   // Re-reads the credentials; true when they changed (rotated keys, a refreshed STS token),
   // so retrying may succeed. With the same keys a retry would fail the same way.
   bool refresh_after_unauthorized() override;
-  std::string_view method_name() const override { return "aksk"; }
+  [[nodiscard]] std::string_view method_name() const override { return "aksk"; }
 
  private:
-  Result<Credentials> read_credentials() const;
+  [[nodiscard]] Result<Credentials> read_credentials() const;
 
   SecretReader access_key_;
   SecretReader secret_key_;

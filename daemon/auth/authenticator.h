@@ -32,7 +32,7 @@ class Authenticator {
   virtual bool refresh_after_unauthorized() = 0;
 
   // "aksk", "token" or "password", for messages.
-  virtual std::string_view method_name() const = 0;
+  [[nodiscard]] virtual std::string_view method_name() const = 0;
 };
 
 }  // namespace apig_certd::auth

@@ -21,7 +21,7 @@ class TokenAuthenticator final : public Authenticator {
   Result<void> authorize(http::Request& request) override;
   // Re-reads the token; true when it changed.
   bool refresh_after_unauthorized() override;
-  std::string_view method_name() const override { return "token"; }
+  [[nodiscard]] std::string_view method_name() const override { return "token"; }
 
  private:
   struct FileStamp {
@@ -29,7 +29,7 @@ class TokenAuthenticator final : public Authenticator {
     std::filesystem::file_time_type modified;
     bool operator==(const FileStamp&) const = default;
   };
-  std::optional<FileStamp> stamp() const;
+  [[nodiscard]] std::optional<FileStamp> stamp() const;
   Result<void> reload();  // Requires mutex_.
 
   SecretReader token_reader_;

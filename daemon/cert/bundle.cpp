@@ -329,15 +329,15 @@ struct PrivateKey {
 
 // Whether `der` starts as a version-0 (RFC 5208) PrivateKeyInfo: a SEQUENCE whose first
 // element is INTEGER 0. Version 1 (RFC 5958's OneAsymmetricKey) is re-encoded instead.
-bool is_pkcs8_v1(const unsigned char* der, std::size_t length) {
-  if (length < 2 || der[0] != 0x30) {
+bool is_pkcs8_v1(std::span<const unsigned char> der) {
+  if (der.size() < 2 || der[0] != 0x30) {
     return false;
   }
   std::size_t header = 2;
   if ((der[1] & 0x80U) != 0) {
     header += der[1] & 0x7fU;
   }
-  return length >= header + 3 && der[header] == 0x02 && der[header + 1] == 0x01 &&
+  return der.size() >= header + 3 && der[header] == 0x02 && der[header + 1] == 0x01 &&
          der[header + 2] == 0x00;
 }
 
@@ -351,16 +351,12 @@ Result<Secret> pem_of_pkcs8(const unsigned char* der, std::size_t length) {
   return drain_private_key(bio.get());
 }
 
-Result<PrivateKey> parse_private_key(std::string_view text, const BundlePaths& paths,
-                                     KeyDecoders& decoders) {
-  const std::string what = key_file(paths);
-  auto blocks = read_pem_blocks(text, what);
-  if (!blocks) {
-    return fail(std::move(blocks.error()));
-  }
+// The one private key among the key file's blocks, or why there is none.
+Result<const PemBlock*> find_key_block(const std::vector<PemBlock>& blocks, std::string_view text,
+                                       const std::string& what) {
   const PemBlock* key_block = nullptr;
   std::size_t key_count = 0;
-  for (const PemBlock& block : *blocks) {
+  for (const PemBlock& block : blocks) {
     if (!ends_with(block.name, "PRIVATE KEY")) {
       continue;  // Certificates or EC PARAMETERS next to the key are harmless.
     }
@@ -387,44 +383,67 @@ Result<PrivateKey> parse_private_key(std::string_view text, const BundlePaths& p
                                            "(APIG.2106)");
   }
   if (key_block == nullptr) {
-    if (!blocks->empty()) {
+    if (!blocks.empty()) {
       return fail(ErrorCode::ParseError,
-                  what + " holds no private key (only '" + blocks->front().name +
+                  what + " holds no private key (only '" + blocks.front().name +
                       "' blocks); point 'key' at the private key file, e.g. privkey.pem "
                       "(APIG.2106)");
     }
     return fail(not_pem_error(text, what, "a PEM private key (-----BEGIN PRIVATE KEY-----)"));
   }
+  return key_block;
+}
 
+// A "PRIVATE KEY" block: a PKCS#8 PrivateKeyInfo. No key when it is not a valid one.
+PrivateKey decode_pkcs8(const unsigned char* der, long length, KeyDecoders& decoders) {
+  PrivateKey parsed;
+  const unsigned char* info_end = der;
+  const Pkcs8InfoPtr info(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &info_end, length));
+  if (!info) {
+    return parsed;
+  }
+  // The decoder for the key's algorithm, as EVP_PKCS82PKEY() builds it (a context of
+  // `decoders`); EVP_PKCS82PKEY() itself when that fails, for its fallbacks and reasons.
+  const ASN1_OBJECT* algorithm = nullptr;
+  std::array<char, 80> key_type{};
+  if (PKCS8_pkey_get0(&algorithm, nullptr, nullptr, nullptr, info.get()) == 1) {
+    const int written =
+        OBJ_obj2txt(key_type.data(), static_cast<int>(key_type.size()), algorithm, 0);
+    if (written > 0 && static_cast<std::size_t>(written) < key_type.size()) {
+      parsed.key = decode_private_key(decoders, "PrivateKeyInfo", key_type.data(), der,
+                                      static_cast<std::size_t>(length))
+                       .key;
+    }
+  }
+  if (!parsed.key) {
+    clear_openssl_errors();
+    parsed.key.reset(EVP_PKCS82PKEY(info.get()));
+  }
+  const STACK_OF(X509_ATTRIBUTE)* attributes = PKCS8_pkey_get0_attrs(info.get());
+  parsed.pkcs8_as_is = parsed.key && info_end - der == length &&
+                       is_pkcs8_v1({der, static_cast<std::size_t>(length)}) &&
+                       (attributes == nullptr || sk_X509_ATTRIBUTE_num(attributes) == 0);
+  return parsed;
+}
+
+Result<PrivateKey> parse_private_key(std::string_view text, const BundlePaths& paths,
+                                     KeyDecoders& decoders) {
+  const std::string what = key_file(paths);
+  auto blocks = read_pem_blocks(text, what);
+  if (!blocks) {
+    return fail(std::move(blocks.error()));
+  }
+  Result<const PemBlock*> found = find_key_block(*blocks, text, what);
+  if (!found) {
+    return fail(std::move(found.error()));
+  }
+  const PemBlock* key_block = *found;
   clear_openssl_errors();
   const unsigned char* der = der_data(key_block->der);
   const auto length = static_cast<std::size_t>(der_length(key_block->der));
   PrivateKey parsed;
   if (key_block->name == "PRIVATE KEY") {
-    const unsigned char* info_end = der;
-    const Pkcs8InfoPtr info(
-        d2i_PKCS8_PRIV_KEY_INFO(nullptr, &info_end, der_length(key_block->der)));
-    if (info) {
-      // The decoder for the key's algorithm, as EVP_PKCS82PKEY() builds it (a context of
-      // `decoders`); EVP_PKCS82PKEY() itself when that fails, for its fallbacks and reasons.
-      const ASN1_OBJECT* algorithm = nullptr;
-      std::array<char, 80> key_type{};
-      if (PKCS8_pkey_get0(&algorithm, nullptr, nullptr, nullptr, info.get()) == 1) {
-        const int written =
-            OBJ_obj2txt(key_type.data(), static_cast<int>(key_type.size()), algorithm, 0);
-        if (written > 0 && static_cast<std::size_t>(written) < key_type.size()) {
-          parsed.key =
-              decode_private_key(decoders, "PrivateKeyInfo", key_type.data(), der, length).key;
-        }
-      }
-      if (!parsed.key) {
-        clear_openssl_errors();
-        parsed.key.reset(EVP_PKCS82PKEY(info.get()));
-      }
-      const STACK_OF(X509_ATTRIBUTE)* attributes = PKCS8_pkey_get0_attrs(info.get());
-      parsed.pkcs8_as_is = parsed.key && info_end == der + length && is_pkcs8_v1(der, length) &&
-                           (attributes == nullptr || sk_X509_ATTRIBUTE_num(attributes) == 0);
-    }
+    parsed = decode_pkcs8(der, der_length(key_block->der), decoders);
   } else {
     // PKCS#1 ("RSA PRIVATE KEY") or SEC1 ("EC PRIVATE KEY"): the type-specific decoder of a
     // context, then d2i_PrivateKey() (which accepts any structure) when that fails.

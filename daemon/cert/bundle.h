@@ -46,30 +46,30 @@ class Bundle {
   ~Bundle() = default;
 
   // The facts, everything below but the PEM material (bundle_facts.h documents each).
-  const BundleFacts& facts() const { return facts_; }
-  const std::string& sha256() const { return facts_.sha256; }
-  SystemTime not_before() const { return facts_.not_before; }
-  SystemTime not_after() const { return facts_.not_after; }
-  const std::vector<std::string>& sans() const { return facts_.sans; }
-  const std::string& common_name() const { return facts_.common_name; }
-  const std::string& subject() const { return facts_.subject; }
-  const std::string& serial() const { return facts_.serial; }
-  const std::string& issuer() const { return facts_.issuer; }
-  KeyType key_type() const { return facts_.key_type; }
-  int key_bits() const { return facts_.key_bits; }
-  const std::string& ec_curve() const { return facts_.ec_curve; }
+  [[nodiscard]] const BundleFacts& facts() const { return facts_; }
+  [[nodiscard]] const std::string& sha256() const { return facts_.sha256; }
+  [[nodiscard]] SystemTime not_before() const { return facts_.not_before; }
+  [[nodiscard]] SystemTime not_after() const { return facts_.not_after; }
+  [[nodiscard]] const std::vector<std::string>& sans() const { return facts_.sans; }
+  [[nodiscard]] const std::string& common_name() const { return facts_.common_name; }
+  [[nodiscard]] const std::string& subject() const { return facts_.subject; }
+  [[nodiscard]] const std::string& serial() const { return facts_.serial; }
+  [[nodiscard]] const std::string& issuer() const { return facts_.issuer; }
+  [[nodiscard]] KeyType key_type() const { return facts_.key_type; }
+  [[nodiscard]] int key_bits() const { return facts_.key_bits; }
+  [[nodiscard]] const std::string& ec_curve() const { return facts_.ec_curve; }
   // The number of certificates after the leaf.
-  std::size_t chain_length() const { return facts_.chain_links.size(); }
+  [[nodiscard]] std::size_t chain_length() const { return facts_.chain_links.size(); }
   // The leaf, then the chain in file order, re-encoded as PEM: what APIG takes as "cert_content".
-  const std::string& certificate_pem() const { return certificate_pem_; }
+  [[nodiscard]] const std::string& certificate_pem() const { return certificate_pem_; }
   // The private key as unencrypted PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), wiped when the
   // Bundle is destroyed or moved from.
-  const Secret& private_key_pem() const { return private_key_pem_; }
-  const BundlePaths& paths() const { return facts_.paths; }
-  const std::vector<Problem>& load_warnings() const { return facts_.load_warnings; }
-  bool key_matches_leaf() const { return facts_.key_matches_leaf; }
-  std::size_t leaf_file_position() const { return facts_.leaf_file_position; }
-  const std::vector<ChainLink>& chain_links() const { return facts_.chain_links; }
+  [[nodiscard]] const Secret& private_key_pem() const { return private_key_pem_; }
+  [[nodiscard]] const BundlePaths& paths() const { return facts_.paths; }
+  [[nodiscard]] const std::vector<Problem>& load_warnings() const { return facts_.load_warnings; }
+  [[nodiscard]] bool key_matches_leaf() const { return facts_.key_matches_leaf; }
+  [[nodiscard]] std::size_t leaf_file_position() const { return facts_.leaf_file_position; }
+  [[nodiscard]] const std::vector<ChainLink>& chain_links() const { return facts_.chain_links; }
 
  private:
   Bundle() = default;

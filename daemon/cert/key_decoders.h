@@ -30,8 +30,8 @@ class KeyDecoders {
   KeyDecoders& operator=(KeyDecoders&&) = delete;
 
   // The number of decoder contexts built so far, and of those idle now (for tests).
-  std::size_t built() const;
-  std::size_t idle() const;
+  [[nodiscard]] std::size_t built() const;
+  [[nodiscard]] std::size_t idle() const;
 
   struct Pool;  // key_decoders.cpp
   Pool& pool() { return *pool_; }

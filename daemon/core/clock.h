@@ -27,9 +27,9 @@ class Clock {
   Clock& operator=(Clock&&) = delete;
 
   // Wall-clock time.
-  virtual SystemTime now() const = 0;
+  [[nodiscard]] virtual SystemTime now() const = 0;
   // Monotonic time, for durations and deadlines.
-  virtual MonotonicTime monotonic_now() const = 0;
+  [[nodiscard]] virtual MonotonicTime monotonic_now() const = 0;
   // Sleeps for `duration`, cut short when `stop` (may be null) is requested. True when the
   // whole time passed.
   virtual bool sleep_for(Duration duration, StopSignal* stop) const = 0;
@@ -38,8 +38,10 @@ class Clock {
 // The real clocks of the machine.
 class SystemClock final : public Clock {
  public:
-  SystemTime now() const override { return std::chrono::system_clock::now(); }
-  MonotonicTime monotonic_now() const override { return std::chrono::steady_clock::now(); }
+  [[nodiscard]] SystemTime now() const override { return std::chrono::system_clock::now(); }
+  [[nodiscard]] MonotonicTime monotonic_now() const override {
+    return std::chrono::steady_clock::now();
+  }
   bool sleep_for(Duration duration, StopSignal* stop) const override;
 };
 

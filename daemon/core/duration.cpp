@@ -7,6 +7,7 @@
 
 #include "daemon/core/duration.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -30,6 +31,13 @@ constexpr std::array<Unit, 5> kUnits{{
     {"s", 1'000},
 }};
 
+// The unit `rest` starts with; nullptr when none.
+const Unit* unit_at(std::string_view rest) {
+  const auto* found = std::find_if(kUnits.begin(), kUnits.end(),
+                                   [&](const Unit& unit) { return rest.starts_with(unit.suffix); });
+  return found == kUnits.end() ? nullptr : found;
+}
+
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -37,7 +45,7 @@ bool is_digit(char c) {
 Result<Duration> invalid(std::string_view text, std::string_view why) {
   return fail(ErrorCode::InvalidArgument,
               "invalid duration '" + std::string(text) + "': " + std::string(why) +
-                  " (expected e.g. \"90s\", \"10m\", \"2h\", \"30d\" or whole seconds)");
+                  R"( (expected e.g. "90s", "10m", "2h", "30d" or whole seconds))");
 }
 
 }  // namespace
@@ -74,17 +82,13 @@ Result<Duration> parse_duration(std::string_view text) {
       }
       unit_ms = 1'000;  // A bare number is seconds.
     } else {
-      for (const Unit& unit : kUnits) {
-        if (text.substr(position, unit.suffix.size()) == unit.suffix) {
-          unit_ms = unit.milliseconds;
-          position += unit.suffix.size();
-          break;
-        }
-      }
-      if (unit_ms == 0) {
+      const Unit* unit = unit_at(text.substr(position));
+      if (unit == nullptr) {
         return invalid(text, "unknown unit '" + std::string(text.substr(position)) +
                                  "' (units: ms, s, m, h, d)");
       }
+      unit_ms = unit->milliseconds;
+      position += unit->suffix.size();
     }
     if (number > kMax / unit_ms || total > kMax - number * unit_ms) {
       return invalid(text, "it is too large");

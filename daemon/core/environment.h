@@ -18,7 +18,7 @@ class Environment {
   static Environment from_process();
 
   // The value, or nullopt when unset. An empty value is returned as an empty string.
-  std::optional<std::string> get(std::string_view name) const;
+  [[nodiscard]] std::optional<std::string> get(std::string_view name) const;
   void set(std::string name, std::string value);
   void unset(std::string_view name);
 

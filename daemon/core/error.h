@@ -61,26 +61,28 @@ class Error {
   Error&& with_field(std::string name, std::string value) &&;
   Error& with_field(std::string name, std::string value) &;
   // The field's value, or nullopt.
-  std::optional<std::string> field(std::string_view name) const;
-  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+  [[nodiscard]] std::optional<std::string> field(std::string_view name) const;
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const {
+    return fields_;
+  }
 
   // The remote service's answer, when the failure is one (an HTTP error status).
   Error&& with_remote(RemoteAnswer answer) &&;
-  const std::optional<RemoteAnswer>& remote() const { return remote_; }
+  [[nodiscard]] const std::optional<RemoteAnswer>& remote() const { return remote_; }
 
   // Adds an outer layer of context ("reading '/etc/x'"). Rendered outermost first.
   Error&& with_context(std::string context) &&;
   Error& with_context(std::string context) &;
 
-  ErrorCode code() const { return code_; }
+  [[nodiscard]] ErrorCode code() const { return code_; }
   // The innermost message, without context.
-  const std::string& message() const { return message_; }
-  std::optional<int> errnum() const { return errnum_; }
+  [[nodiscard]] const std::string& message() const { return message_; }
+  [[nodiscard]] std::optional<int> errnum() const { return errnum_; }
   // Outermost first.
-  std::vector<std::string> context() const;
+  [[nodiscard]] std::vector<std::string> context() const;
 
   // "outer: inner: message".
-  std::string to_string() const;
+  [[nodiscard]] std::string to_string() const;
 
  private:
   ErrorCode code_;

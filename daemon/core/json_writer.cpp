@@ -31,8 +31,8 @@ void append_json_string(std::string& out, std::string_view value) {
         const auto byte = static_cast<unsigned char>(c);
         if (byte < 0x20) {
           out += "\\u00";
-          out += kHex[byte >> 4U];
-          out += kHex[byte & 0x0FU];
+          out += kHex.at(byte >> 4U);
+          out += kHex.at(byte & 0x0FU);
         } else {
           out += c;
         }

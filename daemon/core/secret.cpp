@@ -4,7 +4,7 @@
 
 #include "daemon/core/secret.h"
 
-#include <string.h>  // explicit_bzero
+#include <cstring>  // explicit_bzero (glibc declares it in string.h)
 
 namespace apig_certd {
 

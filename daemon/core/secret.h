@@ -19,7 +19,7 @@ class Secret {
   Secret() = default;
   explicit Secret(std::string value) : value_(std::move(value)) {}
   ~Secret() { wipe(); }
-  Secret(const Secret& other) : value_(other.value_) {}
+  Secret(const Secret& other) = default;
   Secret& operator=(const Secret& other) {
     if (this != &other) {
       wipe();
@@ -38,9 +38,9 @@ class Secret {
   }
 
   // The secret bytes. Do not log, format or store them.
-  std::string_view view() const { return value_; }
-  bool empty() const { return value_.empty(); }
-  std::size_t size() const { return value_.size(); }
+  [[nodiscard]] std::string_view view() const { return value_; }
+  [[nodiscard]] bool empty() const { return value_.empty(); }
+  [[nodiscard]] std::size_t size() const { return value_.size(); }
 
   // Overwrites the bytes with zeros and empties the value.
   void wipe() noexcept;

@@ -18,6 +18,7 @@ namespace apig_certd {
 class StopSignal {
  public:
   StopSignal() = default;
+  ~StopSignal() = default;
   StopSignal(const StopSignal&) = delete;
   StopSignal& operator=(const StopSignal&) = delete;
   StopSignal(StopSignal&&) = delete;
@@ -31,7 +32,7 @@ class StopSignal {
     wake_.notify_all();
   }
 
-  bool requested() const { return requested_.load(); }
+  [[nodiscard]] bool requested() const { return requested_.load(); }
 
   // Sleeps for `duration` unless a stop is requested first. True when the full time passed.
   bool wait_for(Duration duration) {
@@ -40,7 +41,7 @@ class StopSignal {
   }
 
   // For code that can only poll a flag (e.g. libcurl's progress callback).
-  const std::atomic<bool>& flag() const { return requested_; }
+  [[nodiscard]] const std::atomic<bool>& flag() const { return requested_; }
 
  private:
   std::mutex mutex_;

@@ -53,7 +53,7 @@ struct ObservedBundle {
   std::string error;                        // why neither, when the files could not be loaded
 
   // The facts, from whichever source; nullptr when the files could not be loaded.
-  const cert::BundleFacts* facts() const {
+  [[nodiscard]] const cert::BundleFacts* facts() const {
     if (bundle) {
       return &bundle->facts();
     }

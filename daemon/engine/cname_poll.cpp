@@ -33,6 +33,7 @@ int poll_round(const std::vector<PolledTarget*>& targets, WorkerPool& pool) {
     }
   }
   std::vector<std::pair<const GroupKey, std::vector<PolledTarget*>>*> groups;
+  groups.reserve(by_group.size());
   for (auto& entry : by_group) {
     groups.push_back(&entry);
   }

@@ -30,7 +30,7 @@ struct PolledTarget {
   // Set when a read found the domain no longer serving it: what it serves ("" for nothing).
   std::optional<std::string> lost_to;
 
-  bool done() const {
+  [[nodiscard]] bool done() const {
     return lost_to || cname == apig::CnameStatus::Resolved || cname == apig::CnameStatus::Failed;
   }
 };

@@ -49,7 +49,7 @@ struct Observation {
   std::map<GroupKey, Result<apig::Group>> groups;
   int requests = 0;  // API requests made
 
-  bool remote_unreadable() const;
+  [[nodiscard]] bool remote_unreadable() const;
 };
 
 struct ObserveRequest {

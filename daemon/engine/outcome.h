@@ -29,7 +29,7 @@ struct TargetOutcome {
   std::vector<std::string> warnings;
   int deleted = 0;  // superseded certificates the cleanup deleted (cleanup.h)
 
-  bool ok() const { return state::is_success(result); }
+  [[nodiscard]] bool ok() const { return state::is_success(result); }
 };
 
 // Everything one pass learned about one target, in the order it learned it.
@@ -45,10 +45,10 @@ struct TargetRun {
   std::optional<ProbeVerdict> verdict;  // verify = true: what the probe found
 
   // The decision in force: the re-plan when there was one.
-  const TargetPlan& decision() const { return replanned ? *replanned : plan; }
-  bool written() const { return write && write->written; }
+  [[nodiscard]] const TargetPlan& decision() const { return replanned ? *replanned : plan; }
+  [[nodiscard]] bool written() const { return write && write->written; }
   // The domain serves the desired certificate: written now, or in sync.
-  bool serving() const { return written() || decision().action == Action::None; }
+  [[nodiscard]] bool serving() const { return written() || decision().action == Action::None; }
 };
 
 struct OutcomeOptions {

@@ -203,6 +203,14 @@ std::optional<TargetPlan> check_downgrade(const TargetInput& input, TargetPlan p
   return plan;
 }
 
+// Why a Bind or Update happens: the drift being repaired, else what is bound now.
+std::string binding_reason(const TargetInput& input, const TargetPlan& plan, bool nothing_bound) {
+  return !plan.reason.empty()   ? plan.reason
+         : nothing_bound        ? "nothing bound yet"
+         : in_sync(input, plan) ? "in sync, binding again (--force)"
+                                : "replacing '" + plan.bound_name + "'";
+}
+
 TargetPlan decide(const TargetInput& input, const PlanInput& all) {
   const settings::BindingSettings& binding = *input.binding;
   TargetPlan plan;
@@ -247,10 +255,7 @@ TargetPlan decide(const TargetInput& input, const PlanInput& all) {
       return *older;
     }
   }
-  const std::string why = !plan.reason.empty()   ? plan.reason
-                          : nothing_bound        ? "nothing bound yet"
-                          : in_sync(input, plan) ? "in sync, binding again (--force)"
-                                                 : "replacing '" + plan.bound_name + "'";
+  const std::string why = binding_reason(input, plan, nothing_bound);
   if (binding.strategy == settings::Strategy::Update && !plan.bound_ssl_id.empty() &&
       plan.bound_is_ours) {
     plan.action = Action::Update;

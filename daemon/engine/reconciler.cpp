@@ -47,7 +47,7 @@ struct Pass {
   std::atomic<int> requests{0};
   std::atomic<int> writes{0};
 
-  bool replicas() const { return config.daemon.jitter > Duration::zero(); }
+  [[nodiscard]] bool replicas() const { return config.daemon.jitter > Duration::zero(); }
 };
 
 // The bindings of ReconcileOptions::hold_if_invalid whose bundle is not bindable now.

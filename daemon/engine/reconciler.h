@@ -68,7 +68,7 @@ struct ReconcileReport {
   int bundles_cached = 0;          // bundles observed from the bundle cache (bundle_cache.h)
   std::vector<HeldBinding> held;
 
-  int failed() const;
+  [[nodiscard]] int failed() const;
 };
 
 // Makes a client for one worker thread.

@@ -32,9 +32,9 @@ class RetryBudget {
   // Sleeps `delay` when that ends before the deadline; false when it would not, or a stop
   // cut it short.
   bool wait(Duration delay);
-  bool stopping() const { return stop_ != nullptr && stop_->requested(); }
+  [[nodiscard]] bool stopping() const { return stop_ != nullptr && stop_->requested(); }
   // Why a retried failure is given up, for its message.
-  std::string giving_up() const;
+  [[nodiscard]] std::string giving_up() const;
 
  private:
   const Clock& clock_;

@@ -62,6 +62,32 @@ class Builder {
   Schedule result_;
 };
 
+// A target's deadlines: its retry, its CNAME poll while the domain resolves, and the
+// renew_warning and expiry of the certificate on disk.
+void add_target(Builder& builder, const ScheduleInput& input, const state::TargetState& target) {
+  const settings::Settings& config = *input.settings;
+  const auto last = input.last_pass.find(target.binding);
+  const PassTime* last_pass = last == input.last_pass.end() ? nullptr : &last->second;
+  if (target.next_attempt) {
+    builder.add(target.binding, *target.next_attempt, "retry of '" + target.binding + "'");
+  }
+  if (awaits_cname(target, config.poll.timeout, input.now)) {
+    builder.add(
+        target.binding,
+        (last_pass != nullptr ? last_pass->monotonic : input.monotonic_now) + config.poll.interval,
+        "CNAME poll of '" + target.binding + "'", true);
+  }
+  if (target.disk_not_after && last_pass != nullptr) {
+    const SystemTime warning = *target.disk_not_after - config.daemon.renew_warning;
+    if (warning > last_pass->wall) {
+      builder.add(target.binding, warning, "renew_warning of '" + target.binding + "'");
+    }
+    if (*target.disk_not_after > last_pass->wall) {
+      builder.add(target.binding, *target.disk_not_after, "expiry of '" + target.binding + "'");
+    }
+  }
+}
+
 }  // namespace
 
 Schedule schedule(const ScheduleInput& input) {
@@ -90,26 +116,7 @@ Schedule schedule(const ScheduleInput& input) {
     if (!configured.contains(target.binding)) {
       continue;  // Left over from an older config.
     }
-    const auto last = input.last_pass.find(target.binding);
-    const PassTime* last_pass = last == input.last_pass.end() ? nullptr : &last->second;
-    if (target.next_attempt) {
-      builder.add(target.binding, *target.next_attempt, "retry of '" + target.binding + "'");
-    }
-    if (awaits_cname(target, config.poll.timeout, input.now)) {
-      builder.add(target.binding,
-                  (last_pass != nullptr ? last_pass->monotonic : input.monotonic_now) +
-                      config.poll.interval,
-                  "CNAME poll of '" + target.binding + "'", true);
-    }
-    if (target.disk_not_after && last_pass != nullptr) {
-      const SystemTime warning = *target.disk_not_after - config.daemon.renew_warning;
-      if (warning > last_pass->wall) {
-        builder.add(target.binding, warning, "renew_warning of '" + target.binding + "'");
-      }
-      if (*target.disk_not_after > last_pass->wall) {
-        builder.add(target.binding, *target.disk_not_after, "expiry of '" + target.binding + "'");
-      }
-    }
+    add_target(builder, input, target);
   }
   return builder.finish();
 }

@@ -17,7 +17,7 @@ class WorkerPool {
  public:
   explicit WorkerPool(std::vector<apig::ClientHandle> clients);
 
-  std::size_t size() const { return clients_.size(); }
+  [[nodiscard]] std::size_t size() const { return clients_.size(); }
 
   // Calls task(i, client) for i in [0, count), in parallel, and returns when all are done.
   // Tasks must not throw.

@@ -26,7 +26,7 @@ class CurlGlobal {
   CurlGlobal(CurlGlobal&&) = delete;
   CurlGlobal& operator=(CurlGlobal&&) = delete;
 
-  bool ok() const { return ok_; }
+  [[nodiscard]] bool ok() const { return ok_; }
 
  private:
   bool ok_ = false;

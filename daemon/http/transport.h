@@ -38,7 +38,7 @@ struct Response {
   std::string body;
 
   // The first header with this name (case-insensitive), or nullopt.
-  std::optional<std::string> header(std::string_view name) const;
+  [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
 };
 
 class Transport {

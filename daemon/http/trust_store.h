@@ -27,9 +27,9 @@ class TrustStore {
   static Result<std::shared_ptr<const TrustStore>> load(const std::filesystem::path& ca_file);
 
   // The store, for SSL_CTX_set1_cert_store (which takes its own reference).
-  X509_STORE* get() const { return store_.get(); }
+  [[nodiscard]] X509_STORE* get() const { return store_.get(); }
   // Certificates loaded (system + extra), for diagnostics and tests.
-  int certificates() const { return certificates_; }
+  [[nodiscard]] int certificates() const { return certificates_; }
 
  private:
   using StorePtr = std::unique_ptr<X509_STORE, FnDeleter<X509_STORE_free>>;

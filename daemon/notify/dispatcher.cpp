@@ -16,7 +16,7 @@ std::string host_name() {
   if (::gethostname(buffer.data(), buffer.size() - 1) != 0) {
     return "";
   }
-  return std::string(buffer.data());
+  return buffer.data();
 }
 
 std::string describe(const Change& change) {
@@ -29,7 +29,7 @@ std::string describe(const Change& change) {
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::create(const settings::Settings& config,
                                                        const Environment& environment,
-                                                       Report report, RetryPolicy retry) {
+                                                       const Report& report, RetryPolicy retry) {
   std::vector<Entry> entries;
   for (const settings::NotifySettings& notify : config.notify) {
     WebhookOptions options;

@@ -25,8 +25,8 @@ class Dispatcher {
   // Errors name the entry by its config location. `environment` and `report` must outlive
   // the Dispatcher.
   static Result<std::unique_ptr<Dispatcher>> create(const settings::Settings& config,
-                                                    const Environment& environment, Report report,
-                                                    RetryPolicy retry = {});
+                                                    const Environment& environment,
+                                                    const Report& report, RetryPolicy retry = {});
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;

@@ -77,7 +77,7 @@ class Webhook {
   // stops the worker. Returns how many notifications were left undelivered.
   std::size_t finish(std::chrono::steady_clock::time_point deadline);
 
-  const std::string& label() const { return label_; }
+  [[nodiscard]] const std::string& label() const { return label_; }
 
  private:
   Webhook(WebhookOptions options, const Environment& environment, Report report);

@@ -45,7 +45,7 @@ using BioPtr = std::unique_ptr<BIO, FnDeleter<BIO_free>>;
 using AddrInfoPtr = std::unique_ptr<addrinfo, FnDeleter<freeaddrinfo>>;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-constexpr std::size_t kBufferSize = 16 * 1024;
+constexpr std::size_t kBufferSize = std::size_t{16} * 1024;
 
 // Waits until `fd` is ready for `events` or the deadline passes. Timeout when it passed,
 // Unavailable when poll itself fails.

@@ -73,7 +73,7 @@ std::string_view payload(const spdlog::details::log_msg& message) {
 class FieldSink : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   // The fields of the message sink_it_ is handling.
-  std::span<const LogField> fields() const { return fields_; }
+  [[nodiscard]] std::span<const LogField> fields() const { return fields_; }
 
  private:
   friend class Log;

@@ -54,7 +54,7 @@ class Log {
   void write(LogLevel level, std::string_view message, const std::vector<LogField>& fields = {});
   // Safe to call from any thread (spdlog keeps the level in an atomic).
   void set_threshold(LogLevel threshold);
-  bool enabled(LogLevel level) const;
+  [[nodiscard]] bool enabled(LogLevel level) const;
 
  private:
   std::shared_ptr<FieldSink> sink_;

@@ -34,23 +34,23 @@ void Notifier::send(const std::string& message) {
   ::sd_notify(0, message.c_str());
 }
 
-void Notifier::ready(const std::string& status) const {
+void Notifier::ready(const std::string& status) {
   send("READY=1\nSTATUS=" + one_line(status));
 }
 
-void Notifier::status(const std::string& status) const {
+void Notifier::status(const std::string& status) {
   send("STATUS=" + one_line(status));
 }
 
-void Notifier::reloading() const {
+void Notifier::reloading() {
   send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_microseconds()));
 }
 
-void Notifier::stopping() const {
+void Notifier::stopping() {
   send("STOPPING=1");
 }
 
-void Notifier::watchdog() const {
+void Notifier::watchdog() {
   send("WATCHDOG=1");
 }
 

@@ -16,11 +16,11 @@ namespace apig_certd::service {
 
 class Notifier {
  public:
-  void ready(const std::string& status) const;
-  void status(const std::string& status) const;
-  void reloading() const;
-  void stopping() const;
-  void watchdog() const;
+  static void ready(const std::string& status);
+  static void status(const std::string& status);
+  static void reloading();
+  static void stopping();
+  static void watchdog();
 
   // The watchdog period systemd expects (WatchdogSec=) when it is enabled for this process.
   static std::optional<Duration> watchdog_interval();

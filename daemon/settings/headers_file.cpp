@@ -59,7 +59,7 @@ ParsedHeaders parse_headers(std::string_view text) {
            "without spaces"});
       continue;
     }
-    const auto reserved =
+    const auto* const reserved =
         std::find_if(kReservedHeaders.begin(), kReservedHeaders.end(),
                      [&](std::string_view header) { return equals_ignoring_case(name, header); });
     if (reserved != kReservedHeaders.end()) {

@@ -113,7 +113,7 @@ struct Writer {
 // problem every read does nothing, and error() says what and where.
 class Reader {
  public:
-  const std::optional<Error>& error() const { return error_; }
+  [[nodiscard]] const std::optional<Error>& error() const { return error_; }
 
   // object[key] into `out`, unless missing or null.
   template <typename T>

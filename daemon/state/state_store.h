@@ -38,11 +38,11 @@ class StateStore {
   static Result<StateStore> open(const std::filesystem::path& state_dir, const Clock& clock);
 
   // The state directory, as given to open().
-  const std::filesystem::path& directory() const { return directory_; }
+  [[nodiscard]] const std::filesystem::path& directory() const { return directory_; }
   // {dir}/state.json
-  std::filesystem::path state_file() const;
+  [[nodiscard]] std::filesystem::path state_file() const;
   // {dir}/lock
-  std::filesystem::path lock_file() const;
+  [[nodiscard]] std::filesystem::path lock_file() const;
 
   // Reads the state. A missing file gives an empty State. A corrupt file (not JSON, wrong
   // version, wrong types) or an unreadable one (EACCES, a directory, not a regular file,
@@ -60,7 +60,7 @@ class StateStore {
 
   // Takes the exclusive lock on lock_file() for one pass (sys::FileLock::acquire): Timeout
   // when another apig-certd holds it longer than `timeout`.
-  Result<sys::FileLock> lock(Duration timeout) const;
+  [[nodiscard]] Result<sys::FileLock> lock(Duration timeout) const;
 
  private:
   StateStore(std::filesystem::path directory, const Clock& clock);

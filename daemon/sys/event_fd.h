@@ -12,7 +12,7 @@ class EventFd {
  public:
   static Result<EventFd> create();
 
-  int fd() const { return fd_.get(); }
+  [[nodiscard]] int fd() const { return fd_.get(); }
   void signal() const;
   void drain() const;
 

@@ -45,7 +45,7 @@ Result<void> EventLoop::run() {
       return fail(Error::from_errno("epoll_wait", errno));
     }
     for (int i = 0; i < ready && !stopping_; ++i) {
-      const auto found = callbacks_.find(events[static_cast<std::size_t>(i)].data.fd);
+      const auto found = callbacks_.find(events.at(static_cast<std::size_t>(i)).data.fd);
       if (found == callbacks_.end()) {
         continue;  // Unwatched by an earlier callback of this round.
       }

@@ -36,7 +36,7 @@ class FileLock {
   FileLock& operator=(FileLock&&) noexcept = default;
 
   // The lock file.
-  const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
  private:
   FileLock(UniqueFd fd, std::filesystem::path path);

@@ -21,7 +21,7 @@ class SignalFd {
   static Result<SignalFd> create(std::initializer_list<int> signals);
   static Result<SignalFd> create(const sigset_t& signals);
 
-  int fd() const { return fd_.get(); }
+  [[nodiscard]] int fd() const { return fd_.get(); }
 
   // The next pending signal number, or 0 when none is pending.
   Result<int> read();

@@ -19,7 +19,7 @@ class TimerFd {
   // A realtime timer that only reports wall-clock changes (see read()).
   static Result<TimerFd> clock_change_detector();
 
-  int fd() const { return fd_.get(); }
+  [[nodiscard]] int fd() const { return fd_.get(); }
 
   // One-shot after `delay` (clamped to at least 1 ns; zero would disarm).
   Result<void> arm_once(Duration delay);

@@ -35,7 +35,7 @@ class UniqueFd {
   }
 
   // The descriptor, still owned by this object; -1 when there is none.
-  int get() const noexcept { return fd_; }
+  [[nodiscard]] int get() const noexcept { return fd_; }
 
   // Gives up ownership without closing; the caller now owns the returned descriptor.
   [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }

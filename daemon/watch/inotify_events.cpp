@@ -57,7 +57,7 @@ constexpr std::array<std::pair<std::uint32_t, std::string_view>, 22> kMaskNames{
 
 std::string hexadecimal(std::uint32_t value) {
   std::array<char, 8> digits{};
-  const auto end = std::to_chars(digits.begin(), digits.end(), value, 16).ptr;
+  auto* const end = std::to_chars(digits.begin(), digits.end(), value, 16).ptr;
   return "0x" + std::string(digits.begin(), end);
 }
 

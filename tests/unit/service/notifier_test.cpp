@@ -34,18 +34,17 @@ TEST(Notifier, SendsEachMessageToTheNotifySocket) {
   testing::NotifySocket socket(dir.path() / "notify");
   ASSERT_TRUE(socket.bound());
   const NotifyEnvironment environment(socket.path());
-  const Notifier notifier;
-  notifier.ready("2 targets: 2 in sync");
+  Notifier::ready("2 targets: 2 in sync");
   EXPECT_EQ(next(socket), "READY=1\nSTATUS=2 targets: 2 in sync");
-  notifier.status("line one\nline two");
+  Notifier::status("line one\nline two");
   EXPECT_EQ(next(socket), "STATUS=line one line two");
-  notifier.reloading();
+  Notifier::reloading();
   const std::string reloading = next(socket);
   EXPECT_TRUE(reloading.starts_with("RELOADING=1\nMONOTONIC_USEC=")) << reloading;
   EXPECT_GT(std::stoull(reloading.substr(reloading.find('=', 12) + 1)), 0U);
-  notifier.watchdog();
+  Notifier::watchdog();
   EXPECT_EQ(next(socket), "WATCHDOG=1");
-  notifier.stopping();
+  Notifier::stopping();
   EXPECT_EQ(next(socket), "STOPPING=1");
 }
 
@@ -54,12 +53,11 @@ TEST(Notifier, SendsNothingWithoutNotifySocket) {
   testing::NotifySocket socket(dir.path() / "notify");
   ASSERT_TRUE(socket.bound());
   ::unsetenv("NOTIFY_SOCKET");
-  const Notifier notifier;
-  notifier.ready("unset");  // must not crash, block or send anywhere
-  notifier.stopping();
+  Notifier::ready("unset");  // must not crash, block or send anywhere
+  Notifier::stopping();
   {
     const NotifyEnvironment environment(socket.path());
-    notifier.status("set");
+    Notifier::status("set");
   }
   // Datagrams arrive in order: anything sent while NOTIFY_SOCKET was unset would come first.
   EXPECT_EQ(next(socket), "STATUS=set");

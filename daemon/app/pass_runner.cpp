@@ -108,6 +108,7 @@ Result<engine::ReconcileReport> PassRunner::poll(std::vector<engine::CnameCheck>
                                                  const settings::Settings& config,
                                                  ApigSession& session) {
   std::vector<engine::PolledTarget*> targets;
+  targets.reserve(checks.size());
   for (engine::CnameCheck& check : checks) {
     targets.push_back(&check.poll);
   }

@@ -43,7 +43,7 @@ struct PassRequest {
   std::set<std::string> hold_if_invalid;
   std::vector<engine::CnameCheck> cname_checks{};  // not empty: a CNAME poll, not a pass
 
-  bool cname_poll() const { return !cname_checks.empty(); }
+  [[nodiscard]] bool cname_poll() const { return !cname_checks.empty(); }
 };
 
 struct PassResult {

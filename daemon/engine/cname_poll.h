@@ -42,7 +42,7 @@ struct CnameCheck {
   PolledTarget poll;                                        // starts at `recorded`
 
   // The read found what the state does not record: another status, or another certificate.
-  bool changed() const { return poll.lost_to || poll.cname != recorded; }
+  [[nodiscard]] bool changed() const { return poll.lost_to || poll.cname != recorded; }
 };
 
 // Whether the daemon still waits on `target`'s CNAME: bound by us, status 1 or 2, and bound

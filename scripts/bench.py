@@ -309,19 +309,24 @@ class DirectoryWrites:
                 versions[entry.name] = (status.st_ino, status.st_size, status.st_mtime_ns)
         return versions
 
+    def _scan(self):
+        current = self._versions()
+        for name, version in current.items():
+            if self.seen.get(name) != version:
+                self.bytes += version[1]
+                self.versions[name] = self.versions.get(name, 0) + 1
+        self.seen = current
+
     def _watch(self):
         while not self.stopped:
-            current = self._versions()
-            for name, version in current.items():
-                if self.seen.get(name) != version:
-                    self.bytes += version[1]
-                    self.versions[name] = self.versions.get(name, 0) + 1
-            self.seen = current
+            self._scan()
             time.sleep(0.01)
 
     def stop(self):
+        """Stops watching, after one last look (a save just before the stop counts)."""
         self.stopped = True
         self.thread.join()
+        self._scan()
         return {"bytes": self.bytes, "versions": self.versions}
 
 

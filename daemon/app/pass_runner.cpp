@@ -69,7 +69,8 @@ void PassRunner::start(PassRequest request, const settings::Settings& config,
   finished_ = false;
   result_.reset();
   thread_ = std::thread([this, request = std::move(request), &config, &session]() mutable {
-    result_ = run(std::move(request), config, session);
+    result_ = request.cname_poll() ? poll(std::move(request), config, session)
+                                   : run(std::move(request), config, session);
     finished_ = true;
     done_.signal();
   });
@@ -104,35 +105,34 @@ engine::Reconciler& PassRunner::reconciler_for(const settings::Settings& config,
   return *reconciler_;
 }
 
-Result<engine::ReconcileReport> PassRunner::poll(std::vector<engine::CnameCheck>& checks,
-                                                 const settings::Settings& config,
-                                                 ApigSession& session) {
+PassResult PassRunner::poll(PassRequest request, const settings::Settings& config,
+                            ApigSession& session) {
+  const MonotonicTime started = clock_.monotonic_now();
+  PassResult result;
+  result.request = std::move(request);
   std::vector<engine::PolledTarget*> targets;
-  targets.reserve(checks.size());
-  for (engine::CnameCheck& check : checks) {
+  targets.reserve(result.request.cname_checks.size());
+  for (engine::CnameCheck& check : result.request.cname_checks) {
     targets.push_back(&check.poll);
   }
   Result<int> requests = reconciler_for(config, session).poll_cname(targets);
-  if (!requests) {
-    return fail(std::move(requests.error()));
+  if (requests) {
+    engine::ReconcileReport report;
+    report.requests = *requests;
+    result.report = std::move(report);
+  } else {
+    result.report = fail(std::move(requests.error()));
   }
-  engine::ReconcileReport report;
-  report.requests = *requests;
-  return report;
+  result.took = std::chrono::duration_cast<Duration>(clock_.monotonic_now() - started);
+  return result;
 }
 
 PassResult PassRunner::run(PassRequest request, const settings::Settings& config,
                            ApigSession& session) {
-  const MonotonicTime polled = clock_.monotonic_now();
+  std::optional<Prefetched> prefetched = join_prefetch();
+  const MonotonicTime started = prefetched ? prefetched->started : clock_.monotonic_now();
   PassResult result;
   result.request = std::move(request);
-  if (result.request.cname_poll()) {
-    result.report = poll(result.request.cname_checks, config, session);
-    result.took = std::chrono::duration_cast<Duration>(clock_.monotonic_now() - polled);
-    return result;
-  }
-  std::optional<Prefetched> prefetched = join_prefetch();
-  const MonotonicTime started = prefetched ? prefetched->started : polled;
   const auto done = [&]() -> PassResult {
     result.took = std::chrono::duration_cast<Duration>(clock_.monotonic_now() - started);
     return std::move(result);

@@ -100,8 +100,8 @@ class PassRunner {
   };
 
   PassResult run(PassRequest request, const settings::Settings& config, ApigSession& session);
-  Result<engine::ReconcileReport> poll(std::vector<engine::CnameCheck>& checks,
-                                       const settings::Settings& config, ApigSession& session);
+  // A CNAME poll (request.cname_checks) instead of a pass.
+  PassResult poll(PassRequest request, const settings::Settings& config, ApigSession& session);
   // Takes the state lock, a slice at a time so that a stop is noticed.
   [[nodiscard]] Result<sys::FileLock> take_lock(MonotonicTime started) const;
   // Waits for a prefetch (if one was started) and returns what it got.

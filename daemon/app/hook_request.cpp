@@ -229,7 +229,7 @@ std::vector<std::string> bindings_for(const HookRequest& request,
   std::vector<std::string> matched;
   for (const settings::BindingSettings& binding : bindings) {
     bool match = false;
-    for (const fs::path& file : {binding.cert, binding.key}) {
+    for (const fs::path file : {binding.cert, binding.key}) {
       for (const fs::path& form : forms_of(file)) {
         for (const fs::path& given : named) {
           match = match || form == given || inside(form, given);

@@ -84,6 +84,18 @@ std::optional<PassResult> PassRunner::finish() {
   return std::move(result_);
 }
 
+void PassRunner::settle(bool keep_idle_clients) {
+  if (thread_.joinable() || !reconciler_) {
+    return;
+  }
+  engine::BundleCache& cache = reconciler_->bundle_cache();
+  engine::BundleCache copy = cache;
+  cache = std::move(copy);
+  if (!keep_idle_clients) {
+    reconciler_->release_idle_clients();
+  }
+}
+
 void PassRunner::forget_clients() {
   if (thread_.joinable()) {
     thread_.join();

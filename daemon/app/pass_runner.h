@@ -83,6 +83,13 @@ class PassRunner {
   // Joins the finished pass (after the eventfd fired) and returns its result.
   std::optional<PassResult> finish();
 
+  // After a pass, on the loop thread, while no pass runs (else nothing): copies the bundle
+  // cache onto this thread, whose arena holds the daemon's other long-lived data, and frees
+  // the pass's copy, which lay among the pass's parsing temporaries on the worker threads'
+  // arena and kept their pages resident. Without `keep_idle_clients` it also releases the
+  // clients and key decoders kept for the next pass (engine::keep_idle_clients()).
+  void settle(bool keep_idle_clients);
+
   // Waits for a pass still running (the daemon's end) and drops the kept clients, which
   // refer to the session: call before the config or session they were made for goes away.
   void forget_clients();

@@ -10,6 +10,12 @@
 
 namespace apig_certd::app {
 
+namespace {
+
+constexpr int kMallocThreshold = 128 * 1024;
+
+}  // namespace
+
 int run_daemon(const CommandLine& line, const Environment& environment, const Clock& clock,
                const Output& output) {
   // Two malloc arenas for the whole daemon, set before any thread starts. glibc gives each
@@ -21,7 +27,16 @@ int run_daemon(const CommandLine& line, const Environment& environment, const Cl
   // sharing one arena's lock, a start with 1,000 bindings took 350 ms of CPU and 255 ms
   // (without the remote reads) to READY=1, with two 305 and 205. `sync`, which is short-lived
   // and parses many bundles at once, keeps glibc's default.
-  (void)::mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe): no other thread runs yet
+  // Fixed mmap and trim thresholds (glibc's defaults, which it otherwise raises after the
+  // first large block is freed, here a 1.6 MiB state file or response): malloc_trim(3) does
+  // not shrink the top of a thread arena, only free() does, above the trim threshold; raised
+  // to 3 MiB, the worker arena kept up to 2 MiB of free pages resident after a pass, at random.
+  // With them, 1,000 bindings in sync keep 8.1 MiB of anonymous memory, not 8.9 to 10.8.
+  // NOLINTBEGIN(concurrency-mt-unsafe): no other thread runs yet
+  (void)::mallopt(M_ARENA_MAX, 2);
+  (void)::mallopt(M_MMAP_THRESHOLD, kMallocThreshold);
+  (void)::mallopt(M_TRIM_THRESHOLD, kMallocThreshold);
+  // NOLINTEND(concurrency-mt-unsafe)
   std::optional<settings::Settings> config =
       load_config_or_report(line, environment, output, "; nothing was attempted");
   if (!config) {

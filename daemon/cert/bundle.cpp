@@ -701,7 +701,7 @@ Result<Bundle> Bundle::load(const BundlePaths& paths, KeyDecoders& decoders) {
     bundle->facts_.load_warnings.push_back(
         {Severity::Warning, "",
          key_file(paths) + " is readable by all users; restrict it, e.g. `chmod o-rwx " +
-             paths.key.string() + "`"});
+             paths.key + "`"});
   }
   return bundle;
 }

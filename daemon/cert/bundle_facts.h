@@ -23,10 +23,12 @@ enum class KeyType { Rsa, Ec, Ed25519, Other };
 std::string_view to_string(KeyType type);
 
 // The two files of a binding: the certificate chain (leaf first, e.g. certbot's fullchain.pem)
-// and the private key (privkey.pem). Either may be a symlink.
+// and the private key (privkey.pem). Either may be a symlink. Kept as text: a
+// std::filesystem::path also keeps a list of its components, about 400 bytes more per
+// certbot path, and the daemon holds two per binding in its settings and bundle cache.
 struct BundlePaths {
-  std::filesystem::path cert;
-  std::filesystem::path key;
+  std::string cert;
+  std::string key;
 
   bool operator==(const BundlePaths&) const = default;
 };

@@ -68,6 +68,11 @@ std::size_t KeyDecoders::built() const {
   return pool_->built;
 }
 
+void KeyDecoders::drop_idle() {
+  const std::lock_guard lock(pool_->mutex);
+  pool_->idle.clear();
+}
+
 std::size_t KeyDecoders::idle() const {
   const std::lock_guard lock(pool_->mutex);
   return pool_->idle.size();

@@ -33,6 +33,9 @@ class KeyDecoders {
   [[nodiscard]] std::size_t built() const;
   [[nodiscard]] std::size_t idle() const;
 
+  // Frees the idle contexts (the next decode builds what it needs again).
+  void drop_idle();
+
   struct Pool;  // key_decoders.cpp
   Pool& pool() { return *pool_; }
 

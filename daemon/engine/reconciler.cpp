@@ -386,6 +386,11 @@ Result<int> Reconciler::poll_cname(const std::vector<PolledTarget*>& targets) {
   return requests;
 }
 
+void Reconciler::release_idle_clients() {
+  idle_clients_.clear();
+  key_decoders_.drop_idle();
+}
+
 void Reconciler::keep_clients(WorkerPool& pool) {
   std::vector<apig::ClientHandle> used = pool.take_clients();
   idle_clients_.insert(idle_clients_.end(), std::make_move_iterator(used.begin()),

@@ -91,6 +91,13 @@ class Reconciler {
   // The bundle cache the passes keep (tests warm and inspect it).
   BundleCache& bundle_cache() { return bundle_cache_; }
 
+  // Lets go of the clients and key decoders kept from earlier passes (their memory and
+  // connections); the next pass or poll makes what it needs again. Not while a pass runs.
+  void release_idle_clients();
+
+  // Idle clients kept for the next pass (for tests).
+  [[nodiscard]] std::size_t idle_clients() const { return idle_clients_.size(); }
+
  private:
   // A pool of `daemon.concurrency` clients at most (fewer for fewer targets), reusing those
   // of earlier passes.

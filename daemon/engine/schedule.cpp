@@ -121,6 +121,10 @@ Schedule schedule(const ScheduleInput& input) {
   return builder.finish();
 }
 
+bool keep_idle_clients(std::optional<MonotonicTime> next, MonotonicTime monotonic_now) {
+  return next && *next - monotonic_now <= kIdleConnectionsWorthKeeping;
+}
+
 Duration change_delay(Duration debounce, Duration jitter, double unit_random) {
   if (jitter <= Duration::zero()) {
     return debounce;

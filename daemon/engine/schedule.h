@@ -69,6 +69,17 @@ struct Schedule {
 
 Schedule schedule(const ScheduleInput& input);
 
+// How long an idle keep-alive connection is worth keeping: servers close theirs after about a
+// minute (nginx's default keepalive_timeout is 75 s), so a connection kept longer is mostly
+// dead when the next request comes.
+inline constexpr Duration kIdleConnectionsWorthKeeping = std::chrono::seconds(60);
+
+// Whether the daemon, going to sleep until `next` (none: until an event), keeps its idle API
+// clients (their keep-alive connections) and key decoders for the next pass or CNAME poll.
+// Kept only when that comes within kIdleConnectionsWorthKeeping; otherwise their memory is
+// given back (about 0.7 MiB with 1,000 bindings) and the next pass connects anew.
+bool keep_idle_clients(std::optional<MonotonicTime> next, MonotonicTime monotonic_now);
+
 // How long after a file event its binding's pass is due: `debounce`, plus
 // floor(unit_random * jitter) with `unit_random` in [0, 1] (clamped). Pure: the caller draws
 // the randomness, so tests pass it in. jitter 0 gives exactly the debounce.

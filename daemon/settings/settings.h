@@ -125,8 +125,9 @@ struct BindingSettings {
   std::string name;
   // Always filled after loading: from `lineage` (fullchain.pem, privkey.pem) or cert + key.
   // Relative paths are resolved against the config file's directory.
-  std::filesystem::path cert;
-  std::filesystem::path key;
+  // As text, like cert::BundlePaths (a std::filesystem::path keeps its components too).
+  std::string cert;
+  std::string key;
   std::string cert_name;  // Defaults to `name`.
   Strategy strategy = Strategy::Replace;
   bool cleanup = true;

@@ -176,7 +176,7 @@ TEST_F(CertBundleTest, WarnsWhenTheKeyIsReadableByOthers) {
   const Problem& warning = world_readable->load_warnings().front();
   EXPECT_EQ(warning.severity, Severity::Warning);
   EXPECT_EQ(warning.apig_code, "");
-  EXPECT_THAT(warning.message, HasSubstr(lineage.key.string()));
+  EXPECT_THAT(warning.message, HasSubstr(lineage.key));
   EXPECT_THAT(warning.message, HasSubstr("readable by all users"));
   EXPECT_THAT(warning.message, HasSubstr("chmod o-rwx"));
   EXPECT_TRUE(check_bundle(*world_readable, std::chrono::system_clock::now()).empty());

@@ -110,6 +110,21 @@ TEST_F(KeyDecodersTest, ReusedContextsGiveEachBundleItsOwnKey) {
   EXPECT_EQ(decoders.idle(), 4U);
 }
 
+TEST_F(KeyDecodersTest, DroppedContextsAreBuiltAgainWhenNeeded) {
+  KeyDecoders decoders;
+  const TestKey key = testing::make_key(KeyKind::EcP256);
+  const auto files = lineage("dropped", key, key.pem(KeyFormat::Pkcs8));
+  ASSERT_TRUE(load_bundle({files.cert, files.key}, decoders));
+  EXPECT_EQ(decoders.idle(), 1U);
+  decoders.drop_idle();
+  EXPECT_EQ(decoders.idle(), 0U);
+  auto bundle = load_bundle({files.cert, files.key}, decoders);
+  ASSERT_TRUE(bundle) << bundle.error().to_string();
+  EXPECT_TRUE(bundle->key_matches_leaf());
+  EXPECT_EQ(decoders.built(), 2U) << "one context, built again after the drop";
+  EXPECT_EQ(decoders.idle(), 1U);
+}
+
 TEST_F(KeyDecodersTest, AKeyOfAnotherCertificateIsDecodedAsThatKey) {
   KeyDecoders decoders;
   const TestKey first = testing::make_key(KeyKind::EcP256);

@@ -93,6 +93,7 @@ class ReconcilerBundleCacheTest : public ::testing::Test {
     config_.bindings.push_back(binding);
     key_ = state::target_key("site", "instance", "g", kDomain, "");
     const engine::ClientFactory clients = [this]() -> Result<apig::ClientHandle> {
+      ++clients_made_;
       apig::ClientHandle handle;
       handle.transport = std::make_unique<MemoryTransport>(script_);
       handle.client = std::make_unique<apig::Client>(
@@ -151,6 +152,7 @@ class ReconcilerBundleCacheTest : public ::testing::Test {
       [] { return Result<Secret>(Secret("test-secret-key-0123456789abcdef")); }, std::nullopt,
       "project", clock_};
   std::unique_ptr<Reconciler> reconciler_;
+  int clients_made_ = 0;
 };
 
 TEST_F(ReconcilerBundleCacheTest, InSyncFromTheCacheParsesNothing) {
@@ -253,6 +255,26 @@ TEST_F(ReconcilerBundleCacheTest, AMidChangeBundleIsHeldInsteadOfRecorded) {
   EXPECT_EQ(reported->outcomes[0].result, state::TargetResult::Invalid);
   EXPECT_EQ(state_.targets.at(key_).last_result, state::TargetResult::Invalid);
   EXPECT_TRUE(script_.post_bodies.empty());
+}
+
+// The daemon keeps a pass's clients for the next pass, and lets go of them (with the key
+// decoders) when it sleeps longer than a connection is worth keeping; the bundle cache stays.
+TEST_F(ReconcilerBundleCacheTest, ReleasedClientsAreMadeAnewAndTheCacheStays) {
+  warm_cache();
+  script_.bound_name = name_of(first_);
+  (void)run();
+  EXPECT_EQ(clients_made_, 1);
+  EXPECT_EQ(reconciler_->idle_clients(), 1U);
+  (void)run();
+  EXPECT_EQ(clients_made_, 1) << "the kept client serves the second pass";
+
+  reconciler_->release_idle_clients();
+  EXPECT_EQ(reconciler_->idle_clients(), 0U);
+  EXPECT_TRUE(cache().contains("site"));
+  const ReconcileReport report = run();
+  EXPECT_EQ(clients_made_, 2) << "the pass after the release makes its client anew";
+  EXPECT_EQ(report.outcomes[0].result, state::TargetResult::InSync) << report.outcomes[0].detail;
+  EXPECT_EQ(report.bundles_cached, 1);
 }
 
 }  // namespace

@@ -341,5 +341,14 @@ TEST(ChangeDelay, DrawsOutsideTheUnitIntervalAreClamped) {
   EXPECT_EQ(change_delay(seconds(2), seconds(10), 7.0), seconds(12));
 }
 
+// Idle clients are kept only when the next pass or poll comes before a connection goes stale.
+TEST(KeepIdleClients, OnlyWhenTheNextWakeComesWithinAMinute) {
+  EXPECT_TRUE(keep_idle_clients(kMono + seconds(5), kMono)) << "a CNAME poll in 5 s";
+  EXPECT_TRUE(keep_idle_clients(kMono + seconds(60), kMono));
+  EXPECT_FALSE(keep_idle_clients(kMono + seconds(61), kMono));
+  EXPECT_FALSE(keep_idle_clients(kMono + hours(1), kMono)) << "the next rescan";
+  EXPECT_FALSE(keep_idle_clients(std::nullopt, kMono)) << "nothing scheduled";
+}
+
 }  // namespace
 }  // namespace apig_certd::engine::schedule_test

@@ -123,6 +123,24 @@ Result<void> Client::delete_bound_certificate(std::string_view instance_id,
   return {};
 }
 
+Result<void> Client::detach_certificate(std::string_view instance_id, std::string_view group_id,
+                                        std::string_view domain_id,
+                                        std::string_view certificate_id) {
+  const std::string what = "detaching certificate '" + std::string(certificate_id) +
+                           "' from domain '" + std::string(domain_id) + "'";
+  std::string body = R"({"certificate_ids":[)";
+  append_json_string(body, certificate_id);
+  body += "]}";
+  Result<http::Response> response = call("POST",
+                                         group_path(instance_id, group_id) + "/domains/" +
+                                             auth::uri_encode(domain_id) + "/certificates/detach",
+                                         "", Secret(std::move(body)), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return {};
+}
+
 Result<Certificate> Client::get_bound_certificate(std::string_view instance_id,
                                                   std::string_view group_id,
                                                   std::string_view domain_id,

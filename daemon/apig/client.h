@@ -49,6 +49,11 @@ class Client {
                                         std::string_view domain_id,
                                         std::string_view certificate_id);
 
+  // POST .../domains/{domain_id}/certificates/detach with {"certificate_ids":[id]}: unbinds the
+  // certificate from this domain only; the object survives, with its other domains (204).
+  Result<void> detach_certificate(std::string_view instance_id, std::string_view group_id,
+                                  std::string_view domain_id, std::string_view certificate_id);
+
   // GET .../domains/{domain_id}/certificate/{certificate_id}.
   Result<Certificate> get_bound_certificate(std::string_view instance_id, std::string_view group_id,
                                             std::string_view domain_id,

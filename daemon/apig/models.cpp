@@ -20,6 +20,20 @@ std::string normalise(std::string_view name) {
 
 }  // namespace
 
+std::string_view to_string(CertificateAlgorithm algorithm) {
+  switch (algorithm) {
+    case CertificateAlgorithm::Rsa:
+      return "RSA";
+    case CertificateAlgorithm::Ecc:
+      return "ECC";
+    case CertificateAlgorithm::Sm2:
+      return "SM2";
+    case CertificateAlgorithm::Unknown:
+      break;
+  }
+  return "unknown";
+}
+
 const UrlDomain* Group::find_domain_by_id(std::string_view domain_id) const {
   const auto it = std::find_if(url_domains.begin(), url_domains.end(),
                                [&](const UrlDomain& entry) { return entry.id == domain_id; });

@@ -12,13 +12,24 @@ namespace apig_certd::apig {
 // url_domains[].cname_status: 1 not resolved, 2 resolving, 3 resolved, 4 resolution failed.
 enum class CnameStatus { Unknown = 0, NotResolved = 1, Resolving = 2, Resolved = 3, Failed = 4 };
 
+// A certificate's algorithm_type ("RSA", "ECC", "SM2"): a domain holds one certificate of
+// each. Unknown: missing or a value this build does not know.
+enum class CertificateAlgorithm { Unknown, Rsa, Ecc, Sm2 };
+
+// "RSA", "ECC", "SM2", "unknown" (as APIG writes them).
+std::string_view to_string(CertificateAlgorithm algorithm);
+
+// ssl_infos[].type: 1 = an object of this instance, 2 = a global object (the certificate
+// APIs write "instance" and "global"); a global certificate may serve other domains too.
+enum class CertificateScope { Unknown = 0, Instance = 1, Global = 2 };
+
 // One certificate bound to a domain (url_domains[].ssl_infos[]). ECC and SM2 certificates
 // appear only here: the domain's own ssl_id/ssl_name are filled for RSA certificates only.
 struct SslInfo {
   std::string ssl_id;
   std::string ssl_name;
-  std::string algorithm_type;  // "RSA", "ECC", "SM2"
-  int type = 0;                // 1 = this instance, 2 = global
+  CertificateAlgorithm algorithm = CertificateAlgorithm::Unknown;
+  CertificateScope scope = CertificateScope::Unknown;
 };
 
 struct UrlDomain {

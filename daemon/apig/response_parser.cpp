@@ -154,6 +154,19 @@ CnameStatus to_cname_status(long value) {
   return CnameStatus::Unknown;
 }
 
+CertificateAlgorithm to_certificate_algorithm(std::string_view text) {
+  if (text == "RSA") {
+    return CertificateAlgorithm::Rsa;
+  }
+  if (text == "ECC") {
+    return CertificateAlgorithm::Ecc;
+  }
+  if (text == "SM2") {
+    return CertificateAlgorithm::Sm2;
+  }
+  return CertificateAlgorithm::Unknown;
+}
+
 Result<SslInfo> read_ssl_info(const Reader& reader) {
   SslInfo info;
   auto ssl_id = reader.string("ssl_id");
@@ -170,8 +183,10 @@ Result<SslInfo> read_ssl_info(const Reader& reader) {
   }
   info.ssl_id = std::move(*ssl_id);
   info.ssl_name = std::move(*ssl_name);
-  info.algorithm_type = std::move(*algorithm);
-  info.type = static_cast<int>(*type);
+  info.algorithm = to_certificate_algorithm(*algorithm);
+  info.scope = *type == 1   ? CertificateScope::Instance
+               : *type == 2 ? CertificateScope::Global
+                            : CertificateScope::Unknown;
   return info;
 }
 

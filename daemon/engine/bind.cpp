@@ -115,10 +115,10 @@ class BindMachine {
     if (bound_ssl_id_.empty()) {
       return Step::Failed;
     }
-    if (!job_.may_delete_bound) {
-      error_->with_context(
-          "APIG keeps one certificate per domain and the bound one ('" + job_.bound_name +
-          "') was not created by apig-certd; not deleting it because drift = \"report\"");
+    if (job_.make_room == MakeRoom::Refuse) {
+      error_->with_context("the domain's slot for our key's algorithm holds '" + job_.bound_name +
+                           "', which apig-certd did not create; not detaching it because "
+                           "drift = \"report\"");
       return Step::Failed;
     }
     return Step::MakeRoom;
@@ -126,14 +126,19 @@ class BindMachine {
 
   Step make_room() {
     count(true);
-    Result<void> deleted = client_.delete_bound_certificate(
-        job_.target->instance_id, job_.target->group_id, job_.domain_id, bound_ssl_id_);
-    if (!deleted && deleted.error().code() != ErrorCode::NotFound) {
-      error_ = std::move(deleted.error())
-                   .with_context("replacing certificate '" + job_.bound_name + "'");
+    const bool remove = job_.make_room == MakeRoom::Delete;
+    const settings::TargetSettings& target = *job_.target;
+    Result<void> done = remove
+                            ? client_.delete_bound_certificate(target.instance_id, target.group_id,
+                                                               job_.domain_id, bound_ssl_id_)
+                            : client_.detach_certificate(target.instance_id, target.group_id,
+                                                         job_.domain_id, bound_ssl_id_);
+    if (!done && done.error().code() != ErrorCode::NotFound) {
+      error_ =
+          std::move(done.error()).with_context("replacing certificate '" + job_.bound_name + "'");
       return Step::Failed;
     }
-    result_.deleted.push_back(bound_ssl_id_);
+    (remove ? result_.deleted : result_.detached).push_back(bound_ssl_id_);
     bound_ssl_id_.clear();
     return job_.replicas ? Step::ReRead : Step::Send;
   }

@@ -7,9 +7,10 @@
 //    │ transient error ──> BackOff ──> (outcome unknown or replicas ? ReRead : Send)
 //    │ other error ──> Failed
 //   Refused: after an unknown outcome or with replicas, ReRead first (ours bound -> Done);
-//            nothing of ours to make room for -> Failed; the bound certificate may not be
-//            deleted (not ours, drift = "report") -> Failed; else MakeRoom
-//   MakeRoom: DELETE the bound certificate (404: already gone) -> Send again at once
+//            nothing bound to make room from -> Failed; MakeRoom::Refuse (not ours,
+//            drift = "report") -> Failed; else MakeRoom
+//   MakeRoom: DELETE the bound certificate (ours: unbinds and deletes it) or detach it (any
+//            other: the object and its other domains stay); 404: already gone -> Send again
 //   ReRead: the group shows our certificate bound -> Done (written once); else Send
 //   Update (strategy "update"): PUT over our bound object -> Done; 404 -> Send (bind
 //            afresh); transient -> BackOff -> Update (a PUT is idempotent: no re-read)
@@ -25,6 +26,7 @@
 
 #include "daemon/apig/client.h"
 #include "daemon/core/error.h"
+#include "daemon/engine/plan.h"
 #include "daemon/engine/retry.h"
 #include "daemon/settings/settings.h"
 
@@ -36,9 +38,9 @@ struct BindJob {
   std::string certificate_name;  // the desired name
   std::string bound_ssl_id;      // what the plan saw bound ("" for nothing)
   std::string bound_name;
-  bool update = false;            // PUT over bound_ssl_id instead of POST (strategy "update")
-  bool may_delete_bound = false;  // a refused POST may delete the bound certificate
-  bool replicas = false;          // other instances may write: re-read before every retry
+  bool update = false;  // PUT over bound_ssl_id instead of POST (strategy "update")
+  MakeRoom make_room = MakeRoom::Refuse;  // what a refused POST does with bound_ssl_id
+  bool replicas = false;                  // other instances may write: re-read before every retry
 };
 
 struct BindResult {
@@ -46,10 +48,11 @@ struct BindResult {
   std::string ssl_id;      // of the certificate now bound
   std::string bound_name;  // its name
   apig::CnameStatus cname = apig::CnameStatus::Unknown;
-  std::optional<Error> error;        // why not written
-  std::vector<std::string> deleted;  // certificates deleted with their binding
-  int requests = 0;                  // API requests made
-  int writes = 0;                    // of which writes
+  std::optional<Error> error;         // why not written
+  std::vector<std::string> deleted;   // certificates deleted with their binding
+  std::vector<std::string> detached;  // certificates unbound from the domain, not deleted
+  int requests = 0;                   // API requests made
+  int writes = 0;                     // of which writes
 };
 
 // Carries out `job` with `upload` (the bundle's PEM material) on `client`.

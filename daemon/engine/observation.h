@@ -20,6 +20,8 @@ struct DiskCertificate {
   std::string name;    // the APIG certificate name for it
   SystemTime not_before{};
   SystemTime not_after{};
+  // The slot of the domain's certificate set this one takes (RSA, ECC, SM2).
+  apig::CertificateAlgorithm algorithm = apig::CertificateAlgorithm::Unknown;
   std::vector<std::string> errors;    // validity problems: a bundle with any is never bound
   std::vector<std::string> warnings;  // e.g. key file readable by others
 
@@ -29,6 +31,13 @@ struct DiskCertificate {
 struct DiskObservation {
   std::optional<DiskCertificate> certificate;  // nullopt: could not be loaded
   std::string load_error;                      // why, when certificate is nullopt
+};
+
+// The certificate in one slot of a domain's certificate set (observe.h, bound_certificate()).
+struct BoundCertificate {
+  std::string ssl_id;
+  std::string name;
+  apig::CertificateScope scope = apig::CertificateScope::Unknown;
 };
 
 // What APIG says about one target's domain, from one read of its API group.
@@ -41,9 +50,11 @@ struct RemoteObservation {
   };
   Status status = Status::NotObserved;
   std::string domain_id;
-  std::string sl_domain;     // the group's subdomain, for the CNAME hint
-  std::string bound_ssl_id;  // ssl_id, or ssl_infos[0].ssl_id for ECC/SM2 (ssl_id empty)
-  std::string bound_name;    // likewise ssl_name / ssl_infos[0].ssl_name
+  std::string sl_domain;  // the group's subdomain, for the CNAME hint
+  // What holds the slot of the binding's algorithm (bound_certificate()); empty: nothing.
+  std::string bound_ssl_id;
+  std::string bound_name;
+  apig::CertificateScope bound_scope = apig::CertificateScope::Unknown;
   // The bound certificate's expiry when known (from the state or the certificate's details).
   std::optional<SystemTime> bound_not_after;
   apig::CnameStatus cname_status = apig::CnameStatus::Unknown;

@@ -26,6 +26,7 @@ DiskCertificate disk_certificate(const settings::BindingSettings& binding,
   disk.name = cert::certificate_name(binding.cert_name, facts);
   disk.not_before = facts.not_before;
   disk.not_after = facts.not_after;
+  disk.algorithm = certificate_algorithm(facts);
   for (const cert::Problem& problem : facts.load_warnings) {
     disk.warnings.push_back(describe_problem(problem));
   }
@@ -115,7 +116,13 @@ void observe_remote(const Result<apig::Group>& group, ObservedTarget& item) {
   remote.domain_id = domain->id;
   remote.sl_domain = group->sl_domain;
   remote.cname_status = domain->cname_status;
-  std::tie(remote.bound_ssl_id, remote.bound_name) = bound_certificate(*domain);
+  const DiskCertificate* disk =
+      item.input.disk->certificate ? &*item.input.disk->certificate : nullptr;
+  BoundCertificate bound = bound_certificate(
+      *domain, disk != nullptr ? disk->algorithm : apig::CertificateAlgorithm::Unknown);
+  remote.bound_ssl_id = std::move(bound.ssl_id);
+  remote.bound_name = std::move(bound.name);
+  remote.bound_scope = bound.scope;
   item.domain_name = domain->domain;
 }
 
@@ -235,14 +242,33 @@ std::optional<std::string> load_for_write(ObservedBinding& observed, SystemTime 
   return std::nullopt;
 }
 
-std::pair<std::string, std::string> bound_certificate(const apig::UrlDomain& domain) {
-  if (!domain.ssl_id.empty() || !domain.ssl_name.empty()) {
-    return {domain.ssl_id, domain.ssl_name};
+apig::CertificateAlgorithm certificate_algorithm(const cert::BundleFacts& facts) {
+  switch (facts.key_type) {
+    case cert::KeyType::Rsa:
+      return apig::CertificateAlgorithm::Rsa;
+    case cert::KeyType::Ec:
+      return facts.ec_curve == "SM2" ? apig::CertificateAlgorithm::Sm2
+                                     : apig::CertificateAlgorithm::Ecc;
+    case cert::KeyType::Ed25519:
+    case cert::KeyType::Other:
+      break;
   }
-  if (!domain.ssl_infos.empty()) {
-    return {domain.ssl_infos.front().ssl_id, domain.ssl_infos.front().ssl_name};
+  return apig::CertificateAlgorithm::Unknown;
+}
+
+BoundCertificate bound_certificate(const apig::UrlDomain& domain, apig::CertificateAlgorithm slot) {
+  const bool own_fields = !domain.ssl_id.empty() || !domain.ssl_name.empty();
+  if (domain.ssl_infos.empty() || (slot == apig::CertificateAlgorithm::Unknown && own_fields)) {
+    return {domain.ssl_id, domain.ssl_name, apig::CertificateScope::Unknown};
   }
-  return {};
+  const auto in_slot = std::find_if(
+      domain.ssl_infos.begin(), domain.ssl_infos.end(), [&](const apig::SslInfo& info) {
+        return slot == apig::CertificateAlgorithm::Unknown || info.algorithm == slot;
+      });
+  if (in_slot == domain.ssl_infos.end()) {
+    return {};
+  }
+  return {in_slot->ssl_id, in_slot->ssl_name, in_slot->scope};
 }
 
 }  // namespace apig_certd::engine

@@ -73,7 +73,15 @@ Result<apig::Group> read_group(apig::Client& client, const GroupKey& key, RetryB
 std::optional<std::string> load_for_write(ObservedBinding& observed, SystemTime checked_at,
                                           BundleCache& cache, cert::KeyDecoders& decoders);
 
-// The certificate bound to a domain: ssl_id/ssl_name for RSA, ssl_infos for ECC/SM2.
-std::pair<std::string, std::string> bound_certificate(const apig::UrlDomain& domain);
+// The APIG algorithm slot a certificate with these facts takes: RSA keys RSA, EC keys ECC
+// (SM2 on the SM2 curve); Unknown for keys APIG does not take.
+apig::CertificateAlgorithm certificate_algorithm(const cert::BundleFacts& facts);
+
+// What holds `slot` on `domain` (DESIGN.md §4 step 4). A domain holds a set of certificates,
+// one per algorithm (ssl_infos); certificates of other algorithms are not ours to see. When
+// the answer has no ssl_infos, the domain's own ssl_id/ssl_name, whatever the slot (an older
+// APIG with one certificate per domain). Slot Unknown (the files did not load): ssl_id/ssl_name,
+// else the first of ssl_infos.
+BoundCertificate bound_certificate(const apig::UrlDomain& domain, apig::CertificateAlgorithm slot);
 
 }  // namespace apig_certd::engine

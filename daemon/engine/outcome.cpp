@@ -118,6 +118,15 @@ Verdict run_verdict(const TargetRun& run, const OutcomeOptions& options) {
   if (plan.action == Action::Update) {
     verdict.detail = "updated in place: " + verdict.detail;
   }
+  // APIG refused the first POST (the slot was taken) and room was made: say how, since a
+  // domain served nothing for that moment and a detached object still exists.
+  for (const std::string& ssl_id : run.write->deleted) {
+    verdict.detail += "; made room by deleting certificate " + ssl_id + " (ours)";
+  }
+  for (const std::string& ssl_id : run.write->detached) {
+    verdict.detail += "; made room by detaching certificate " + ssl_id +
+                      " from the domain (not ours: the object stays)";
+  }
   // A certificate was bound behind our back and we put ours back: say so, since the operator
   // will want to know who keeps changing it.
   if (plan.repairs_drift) {

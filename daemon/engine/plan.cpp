@@ -125,6 +125,17 @@ void fill_bound(const TargetInput& input, TargetPlan& plan) {
       (!plan.bound_name.empty() && same_name_prefix(plan.bound_name, plan.certificate_name));
 }
 
+// A refused POST deletes only what the state says we created, and never a global object
+// (it may serve other domains); anything else is detached, and only with drift = "repair"
+// or when its name is ours (a state lost since). DESIGN.md §4 step 5.
+MakeRoom room_policy(const TargetInput& input, const TargetPlan& plan, bool drift_repair) {
+  if (created_by_us(input.state, plan.bound_ssl_id) &&
+      input.remote.bound_scope != apig::CertificateScope::Global) {
+    return MakeRoom::Delete;
+  }
+  return plan.bound_is_ours || drift_repair ? MakeRoom::Detach : MakeRoom::Refuse;
+}
+
 bool in_sync(const TargetInput& input, const TargetPlan& plan) {
   if (input.remote.status == RemoteObservation::Status::Found) {
     return !plan.bound_name.empty() && plan.bound_name == plan.certificate_name;
@@ -234,7 +245,7 @@ TargetPlan decide(const TargetInput& input, const PlanInput& all) {
   }
   fill_bound(input, plan);
   const bool drift_repair = all.settings->daemon.drift == settings::DriftPolicy::Repair;
-  plan.may_delete_bound = plan.bound_is_ours || drift_repair;
+  plan.make_room = room_policy(input, plan, drift_repair);
 
   if (in_sync(input, plan) && !all.options.force) {
     plan.action = Action::None;

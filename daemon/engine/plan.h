@@ -39,6 +39,18 @@ struct PlanOptions {
 };
 
 // One target's inputs. Pointers are borrowed for the duration of plan().
+// How a refused POST (APIG.2051: the slot of our key's algorithm is taken) makes room.
+enum class MakeRoom {
+  // A certificate apig-certd created (the state lists it) and an instance object:
+  // DELETE .../domains/{domain_id}/certificate/{id} unbinds and deletes it.
+  Delete,
+  // Any other (not ours, or global and perhaps serving other domains):
+  // POST .../domains/{domain_id}/certificates/detach unbinds it from this domain only.
+  Detach,
+  // Not ours and drift = "report": the write fails, saying what is bound.
+  Refuse,
+};
+
 struct TargetInput {
   const settings::BindingSettings* binding = nullptr;
   const settings::TargetSettings* target = nullptr;
@@ -60,10 +72,10 @@ struct TargetPlan {
   // deletes before posting again.
   std::string bound_ssl_id;
   std::string bound_name;
-  bool bound_is_ours = false;         // apig-certd created it (state) or it carries our name prefix
-  bool may_delete_bound = false;      // a refused POST may delete it (ours, or drift = "repair")
-  bool repairs_drift = false;         // ours was replaced behind our back: binding it again
-  std::vector<std::string> warnings;  // expiry within renew_warning, load warnings
+  bool bound_is_ours = false;  // apig-certd created it (state) or it carries our name prefix
+  MakeRoom make_room = MakeRoom::Refuse;   // what a refused POST does with it (bind.h)
+  bool repairs_drift = false;              // ours was replaced behind our back: binding it again
+  std::vector<std::string> warnings;       // expiry within renew_warning, load warnings
   std::optional<SystemTime> next_attempt;  // for Wait
 };
 

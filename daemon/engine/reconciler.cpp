@@ -127,7 +127,12 @@ void replan_before_write(TargetRun& run, Pass& pass, apig::Client& client, Syste
     return;
   }
   TargetInput input = observed.input;
-  std::tie(input.remote.bound_ssl_id, input.remote.bound_name) = bound_certificate(*domain);
+  const DiskCertificate* disk = input.disk->certificate ? &*input.disk->certificate : nullptr;
+  BoundCertificate bound = bound_certificate(
+      *domain, disk != nullptr ? disk->algorithm : apig::CertificateAlgorithm::Unknown);
+  input.remote.bound_ssl_id = std::move(bound.ssl_id);
+  input.remote.bound_name = std::move(bound.name);
+  input.remote.bound_scope = bound.scope;
   if (input.remote.bound_ssl_id == observed.input.remote.bound_ssl_id &&
       input.remote.bound_name == observed.input.remote.bound_name) {
     return;  // Nothing changed since the observation.
@@ -167,7 +172,7 @@ void execute_one(TargetRun& run, const cert::Bundle& bundle, Pass& pass, apig::C
   job.bound_ssl_id = plan.bound_ssl_id;
   job.bound_name = plan.bound_name;
   job.update = plan.action == Action::Update;
-  job.may_delete_bound = plan.may_delete_bound;
+  job.make_room = plan.make_room;
   job.replicas = pass.replicas();
   run.write =
       run_bind(job, {plan.certificate_name, bundle.certificate_pem(), &bundle.private_key_pem()},

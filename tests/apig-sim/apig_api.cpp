@@ -108,6 +108,7 @@ std::vector<Simulator::Route> Simulator::apig_routes() {
       {"GET", std::regex(domain + "/certificate/([^/]+)$"), &Simulator::show_domain_certificate},
       {"DELETE", std::regex(domain + "/certificate/([^/]+)$"),
        &Simulator::delete_domain_certificate},
+      {"POST", std::regex(domain + "/certificates/detach$"), &Simulator::detach_certificate},
       {"GET", std::regex(prefix + "/certificates/?$"), &Simulator::list_certificates},
       {"GET", std::regex(prefix + "/certificates/([^/]+)$"), &Simulator::show_certificate},
       {"PUT", std::regex(prefix + "/certificates/([^/]+)$"), nullptr,
@@ -262,9 +263,15 @@ HttpResponse Simulator::show_domain_certificate(const HttpRequest& request,
                           request_id);
   }
   if (request.method == "DELETE") {
-    for (Domain* bound : model_.domains_bound_to(certificate->id)) {
-      bound->certificate_id.clear();
+    // The call unbinds and deletes the object: one that still serves another domain (a
+    // global certificate, say) is refused, our assumption of what APIG does (the docs say
+    // only unbound objects can be deleted, REFERENCE.md §2.9).
+    if (model_.domains_bound_to(certificate->id).size() > 1) {
+      return error_response(
+          {400, "APIG.3470", "The certificate is bound to other domains and cannot be deleted"},
+          request_id);
     }
+    path->domain->certificate_id.clear();
     model_.certificates.erase(match[5].str());
     return no_content();
   }
@@ -276,6 +283,36 @@ HttpResponse Simulator::delete_domain_certificate(const HttpRequest& request,
                                                   std::string_view request_id) {
   // Same lookups and errors as the GET; show_domain_certificate branches on the method.
   return show_domain_certificate(request, match, request_id);
+}
+
+// POST .../domains/{domain_id}/certificates/detach, {"certificate_ids":["<one id>"]}
+// (REFERENCE.md §2.9): unbinds the certificate from this domain only; the object stays, with
+// its other domains. 204.
+HttpResponse Simulator::detach_certificate(const HttpRequest& request, const std::smatch& match,
+                                           std::string_view request_id) {
+  const auto path = lookup_domain(model_, match);
+  if (!path) {
+    return error_response(path.error(), request_id);
+  }
+  const json body = json::parse(request.body, nullptr, false);
+  const json* ids =
+      body.is_object() && body.contains("certificate_ids") ? &body.at("certificate_ids") : nullptr;
+  if (ids == nullptr || !ids->is_array() || ids->size() != 1 || !(*ids)[0].is_string()) {
+    return error_response(
+        {400, "APIG.2012", "Invalid parameter value, parameterName:certificate_ids"}, request_id);
+  }
+  const std::string id = (*ids)[0].get<std::string>();
+  if (model_.find_certificate(id) == nullptr) {
+    return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
+  }
+  if (path->domain->certificate_id != id) {
+    return error_response(not_found("APIG.3097",
+                                    "The binding record of the SSL certificate "
+                                    "and domain does not exist"),
+                          request_id);
+  }
+  path->domain->certificate_id.clear();
+  return no_content();
 }
 
 HttpResponse Simulator::list_certificates(const HttpRequest& request, const std::smatch& /*match*/,

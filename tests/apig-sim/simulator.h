@@ -89,6 +89,8 @@ class Simulator {
                                        std::string_view request_id);
   HttpResponse delete_domain_certificate(const HttpRequest& request, const std::smatch& match,
                                          std::string_view request_id);
+  HttpResponse detach_certificate(const HttpRequest& request, const std::smatch& match,
+                                  std::string_view request_id);
   HttpResponse list_certificates(const HttpRequest& request, const std::smatch& match,
                                  std::string_view request_id);
   HttpResponse show_certificate(const HttpRequest& request, const std::smatch& match,

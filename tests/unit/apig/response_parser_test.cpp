@@ -31,12 +31,14 @@ TEST(ParseGroup, ReadsDomainsAndToleratesUnknownAndMissingFields) {
   EXPECT_EQ(rsa.cname_status, CnameStatus::Resolved);
   EXPECT_EQ(rsa.ssl_id, "s1");
   ASSERT_EQ(rsa.ssl_infos.size(), 1U);
-  EXPECT_EQ(rsa.ssl_infos[0].algorithm_type, "RSA");
+  EXPECT_EQ(rsa.ssl_infos[0].algorithm, CertificateAlgorithm::Rsa);
+  EXPECT_EQ(rsa.ssl_infos[0].scope, CertificateScope::Instance);
   const UrlDomain& ecc = group->url_domains[1];
   EXPECT_TRUE(ecc.ssl_id.empty());
   EXPECT_TRUE(ecc.ssl_name.empty());  // null reads as missing.
   ASSERT_EQ(ecc.ssl_infos.size(), 1U);
   EXPECT_EQ(ecc.ssl_infos[0].ssl_id, "e1");
+  EXPECT_EQ(ecc.ssl_infos[0].algorithm, CertificateAlgorithm::Ecc);
   EXPECT_TRUE(group->url_domains[2].ssl_infos.empty());
   EXPECT_EQ(group->find_domain_by_name("WWW.Example.COM.")->id, "d1");
   EXPECT_EQ(group->find_domain_by_id("d3")->domain, "new.example.com");

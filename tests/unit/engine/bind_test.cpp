@@ -91,7 +91,7 @@ struct Row {
   // The job: what is bound, and how the write may go.
   std::string bound_ssl_id{};
   bool update = false;
-  bool may_delete_bound = true;
+  MakeRoom make_room = MakeRoom::Delete;
   bool replicas = false;
   bool stop = false;  // the daemon is stopping
   std::vector<Answer> answers{};
@@ -101,6 +101,7 @@ struct Row {
   std::string ssl_id{};
   std::string error{};  // a part of the error's text; "" when written
   std::vector<std::string> deleted{};
+  std::vector<std::string> detached{};
   int sleeps = 0;
 };
 
@@ -125,7 +126,7 @@ TEST_P(BindTest, FollowsItsEdges) {
   job.bound_ssl_id = row.bound_ssl_id;
   job.bound_name = row.bound_ssl_id.empty() ? "" : "old_name";
   job.update = row.update;
-  job.may_delete_bound = row.may_delete_bound;
+  job.make_room = row.make_room;
   job.replicas = row.replicas;
   const BindResult result = bind(transport, job, retry);
 
@@ -145,6 +146,19 @@ TEST_P(BindTest, FollowsItsEdges) {
         << result.error->to_string();
   }
   EXPECT_EQ(result.deleted, row.deleted);
+  EXPECT_EQ(result.detached, row.detached);
+  // Making room by deleting uses DELETE .../certificate/{id}; by detaching, the domain's
+  // detach call with the id, never a DELETE.
+  for (const testing::RecordedRequest& request : transport.requests()) {
+    if (request.url.ends_with("/certificates/detach")) {
+      EXPECT_EQ(request.method, "POST");
+      EXPECT_TRUE(request.url.ends_with("/domains/d1/certificates/detach")) << request.url;
+      EXPECT_EQ(request.body, R"({"certificate_ids":["old"]})");
+    }
+    if (request.method == "DELETE") {
+      EXPECT_TRUE(request.url.ends_with("/domains/d1/certificate/old")) << request.url;
+    }
+  }
   EXPECT_EQ(clock.sleeps(), row.sleeps);
 }
 
@@ -193,12 +207,34 @@ const std::vector<Row> kRows = {
      .written = true,
      .ssl_id = "new",
      .deleted = {"old"}},
+    {.name = "AForeignCertificateIsDetachedNotDeleted",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Detach,
+     .answers = {apig_error(400, "APIG.2051"), empty(204), bound_now()},
+     .requests = {"POST", "POST", "POST"},
+     .written = true,
+     .ssl_id = "new",
+     .detached = {"old"}},
+    {.name = "DetachingWhatIsAlreadyGoneCarriesOn",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Detach,
+     .answers = {apig_error(400, "APIG.2051"), apig_error(404, "APIG.3097"), bound_now()},
+     .requests = {"POST", "POST", "POST"},
+     .written = true,
+     .ssl_id = "new",
+     .detached = {"old"}},
+    {.name = "AFailedDetachFailsTheWrite",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Detach,
+     .answers = {apig_error(400, "APIG.2051"), apig_error(403, "APIG.1005")},
+     .requests = {"POST", "POST"},
+     .error = "detaching certificate 'old'"},
     {.name = "ARefusedBindOverAForeignCertificateWithDriftReportFails",
      .bound_ssl_id = "old",
-     .may_delete_bound = false,
+     .make_room = MakeRoom::Refuse,
      .answers = {apig_error(400, "APIG.2051")},
      .requests = {"POST"},
-     .error = "not deleting it because drift = \"report\""},
+     .error = "not detaching it because drift = \"report\""},
     {.name = "ARefusedBindWithNothingToMakeRoomForFails",
      .answers = {apig_error(400, "APIG.2051")},
      .requests = {"POST"},

@@ -65,8 +65,13 @@ TEST_P(OutcomeTest, IsComputedOnceAndRecorded) {
   target.group_id = "g1";
   target.domain = "www.example.com";
   DiskObservation disk;
-  disk.certificate =
-      DiskCertificate{"ab12", "www_20270101_abcdef01", kNow, kNow + hours(2000), {}, {}};
+  disk.certificate = DiskCertificate{"ab12",
+                                     "www_20270101_abcdef01",
+                                     kNow,
+                                     kNow + hours(2000),
+                                     apig::CertificateAlgorithm::Rsa,
+                                     {},
+                                     {}};
   ObservedTarget observed;
   observed.binding = &binding;
   observed.target = &target;

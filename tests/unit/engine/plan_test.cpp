@@ -79,8 +79,13 @@ TEST_P(PlanTable, DecidesWithReason) {
 
   DiskObservation disk;
   if (row.loadable) {
-    disk.certificate = DiskCertificate{
-        kNewSha, kNewName, day("2026-11-27"), row.disk_not_after, row.disk_errors, {}};
+    disk.certificate = DiskCertificate{kNewSha,
+                                       kNewName,
+                                       day("2026-11-27"),
+                                       row.disk_not_after,
+                                       apig::CertificateAlgorithm::Rsa,
+                                       row.disk_errors,
+                                       {}};
   } else {
     disk.load_error = "'/x/fullchain.pem' is empty";
   }
@@ -334,8 +339,13 @@ TEST(PlanWarnings, ExpiringCertificateIsWarnedAboutEvenWhenInSync) {
   binding.targets.push_back({});
   config.bindings.push_back(binding);
   DiskObservation disk;
-  disk.certificate =
-      DiskCertificate{kNewSha, kNewName, kNow - hours(24 * 80), kNow + hours(24 * 10), {}, {}};
+  disk.certificate = DiskCertificate{kNewSha,
+                                     kNewName,
+                                     kNow - hours(24 * 80),
+                                     kNow + hours(24 * 10),
+                                     apig::CertificateAlgorithm::Rsa,
+                                     {},
+                                     {}};
   TargetInput input;
   input.binding = &config.bindings[0];
   input.target = &config.bindings[0].targets[0];
@@ -359,6 +369,76 @@ TEST(PlanNames, PrefixAndDate) {
   EXPECT_EQ(format_utc_iso8601(*date_from_name("shop_20270131_abcdef01")), "2027-01-31T00:00:00Z");
   EXPECT_FALSE(date_from_name("shop_20271341_abcdef01"));
   EXPECT_FALSE(date_from_name("manual"));
+}
+
+// What a refused POST may do with the bound certificate (DESIGN.md §4 step 5): delete only
+// what the state lists as ours and is not global; detach anything else, and a foreign one
+// only with drift = "repair".
+struct RoomRow {
+  const char* name;
+  bool created_by_us = false;  // the state lists the bound ssl_id as created
+  apig::CertificateScope scope = apig::CertificateScope::Instance;
+  const char* bound_name = "console_cert";
+  settings::DriftPolicy drift = settings::DriftPolicy::Repair;
+  MakeRoom expected = MakeRoom::Refuse;
+};
+
+TEST(PlanMakeRoom, DeletesOnlyOurInstanceObjects) {
+  const std::vector<RoomRow> rows = {
+      {"ours", true, apig::CertificateScope::Instance, "shop_20260101_bbbbbbbb",
+       settings::DriftPolicy::Repair, MakeRoom::Delete},
+      {"ours_with_report", true, apig::CertificateScope::Instance, "shop_20260101_bbbbbbbb",
+       settings::DriftPolicy::Report, MakeRoom::Delete},
+      {"ours_but_global", true, apig::CertificateScope::Global, "shop_20260101_bbbbbbbb",
+       settings::DriftPolicy::Repair, MakeRoom::Detach},
+      {"foreign_instance", false, apig::CertificateScope::Instance, "console_cert",
+       settings::DriftPolicy::Repair, MakeRoom::Detach},
+      {"foreign_global", false, apig::CertificateScope::Global, "console_cert",
+       settings::DriftPolicy::Repair, MakeRoom::Detach},
+      {"foreign_with_report", false, apig::CertificateScope::Instance, "console_cert",
+       settings::DriftPolicy::Report, MakeRoom::Refuse},
+      {"our_name_not_in_the_state", false, apig::CertificateScope::Instance,
+       "shop_20260101_bbbbbbbb", settings::DriftPolicy::Report, MakeRoom::Detach},
+  };
+  for (const RoomRow& row : rows) {
+    settings::Settings config;
+    config.daemon.drift = row.drift;
+    settings::BindingSettings binding;
+    binding.name = "shop";
+    binding.cert_name = "shop";
+    settings::TargetSettings target;
+    target.instance_id = "i1";
+    target.group_id = "g1";
+    target.domain = "shop.example.com";
+    binding.targets.push_back(target);
+    config.bindings.push_back(binding);
+    DiskObservation disk;
+    disk.certificate = DiskCertificate{
+        kNewSha, kNewName, kNow - hours(24), kNow + hours(24 * 80), apig::CertificateAlgorithm::Rsa,
+        {},      {}};
+    state::TargetState target_state;
+    if (row.created_by_us) {
+      target_state.created.push_back({"old", row.bound_name, "bb", kNow, std::nullopt, ""});
+    }
+    TargetInput input;
+    input.binding = &config.bindings[0];
+    input.target = &config.bindings[0].targets[0];
+    input.disk = &disk;
+    input.remote.status = RemoteObservation::Status::Found;
+    input.remote.domain_id = "d1";
+    input.remote.bound_ssl_id = "old";
+    input.remote.bound_name = row.bound_name;
+    input.remote.bound_scope = row.scope;
+    input.state = &target_state;
+    PlanInput plan_input;
+    plan_input.settings = &config;
+    plan_input.targets.push_back(input);
+    plan_input.now = kNow;
+    plan_input.options = {PlanMode::Sync, true};  // --force: past the downgrade guard
+    const std::vector<TargetPlan> plans = plan(plan_input);
+    ASSERT_EQ(plans.size(), 1U);
+    EXPECT_EQ(plans[0].make_room, row.expected) << row.name;
+  }
 }
 
 }  // namespace

@@ -60,22 +60,28 @@ void PrintTo(const Scenario& scenario, std::ostream* out) {
   *out << scenario.name;
 }
 
-class PlanTable : public ::testing::TestWithParam<Scenario> {};
-
-TEST_P(PlanTable, DecidesWithReason) {
-  const Scenario& row = GetParam();
+// One binding "shop" with one target, shop.example.com in group g1 of instance i1.
+settings::Settings shop_config(settings::DriftPolicy drift, settings::Strategy strategy) {
   settings::Settings config;
-  config.daemon.drift = row.drift;
+  config.daemon.drift = drift;
   settings::BindingSettings binding;
   binding.name = "shop";
   binding.cert_name = "shop";
-  binding.strategy = row.strategy;
+  binding.strategy = strategy;
   settings::TargetSettings target;
   target.instance_id = "i1";
   target.group_id = "g1";
   target.domain = "shop.example.com";
   binding.targets.push_back(target);
   config.bindings.push_back(binding);
+  return config;
+}
+
+class PlanTable : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(PlanTable, DecidesWithReason) {
+  const Scenario& row = GetParam();
+  const settings::Settings config = shop_config(row.drift, row.strategy);
 
   DiskObservation disk;
   if (row.loadable) {
@@ -401,17 +407,7 @@ TEST(PlanMakeRoom, DeletesOnlyOurInstanceObjects) {
        "shop_20260101_bbbbbbbb", settings::DriftPolicy::Report, MakeRoom::Detach},
   };
   for (const RoomRow& row : rows) {
-    settings::Settings config;
-    config.daemon.drift = row.drift;
-    settings::BindingSettings binding;
-    binding.name = "shop";
-    binding.cert_name = "shop";
-    settings::TargetSettings target;
-    target.instance_id = "i1";
-    target.group_id = "g1";
-    target.domain = "shop.example.com";
-    binding.targets.push_back(target);
-    config.bindings.push_back(binding);
+    const settings::Settings config = shop_config(row.drift, settings::Strategy::Replace);
     DiskObservation disk;
     disk.certificate = DiskCertificate{
         kNewSha, kNewName, kNow - hours(24), kNow + hours(24 * 80), apig::CertificateAlgorithm::Rsa,

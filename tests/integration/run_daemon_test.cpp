@@ -80,7 +80,9 @@ class RunDaemonTest : public RunTest {
       std::printf("detection latency (last change -> bind request): %lld ms\n",
                   static_cast<long long>(latency.count()));
       // The quiet time is a monotonic deadline after the last event, so noise only delays.
-      EXPECT_GE(latency, kDebounce - milliseconds(50)) << "bound before the debounce ended";
+      EXPECT_GE(latency, kDebounce - milliseconds(50))
+          << "bound before the debounce ended\n"
+          << daemon_->stderr_text() << describe_requests();
       EXPECT_LT(latency, milliseconds(1'500));
     } else {
       ADD_FAILURE() << "no POST logged";

@@ -237,7 +237,7 @@ class RunTest : public SyncTest {
 
   // certbot renew, exactly: the new archive/NAME/*N.pem files first, then each live/ link
   // unlinked and re-created in the order cert, privkey, chain, fullchain, then archive
-  // versions older than N-1 deleted. Returns the wall-clock time of the last link swap.
+  // versions older than N-1 deleted. Returns the wall-clock time just before the last link swap.
   SystemTime certbot_renew(const std::string& name, const TestChain& chain, int version) {
     const std::filesystem::path archive = temp_dir_.path() / "letsencrypt/archive" / name;
     const std::filesystem::path live = temp_dir_.path() / "letsencrypt/live" / name;
@@ -254,10 +254,13 @@ class RunTest : public SyncTest {
     SystemTime swapped{};
     for (const char* stem : {"cert", "privkey", "chain", "fullchain"}) {
       const std::filesystem::path link = live / (std::string(stem) + ".pem");
+      // Read before the swap, so the time is never later than its events: a test thread
+      // preempted after the swap (a loaded CI machine, TSan) would otherwise measure a
+      // debounce that looks too short (seen once: 198 ms for 500).
+      swapped = std::chrono::system_clock::now();
       std::filesystem::remove(link);
       std::filesystem::create_symlink(
           std::filesystem::path("../../archive") / name / (std::string(stem) + n + ".pem"), link);
-      swapped = std::chrono::system_clock::now();
     }
     for (const char* stem : {"cert", "privkey", "chain", "fullchain"}) {
       std::filesystem::remove(archive / (std::string(stem) + std::to_string(version - 2) + ".pem"));

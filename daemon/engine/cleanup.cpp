@@ -120,7 +120,10 @@ std::vector<CleanupOutcome> run_cleanup(WorkerPool& pool, const std::vector<Clea
   std::vector<std::size_t> due;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto entry = state.targets.find(targets[i].key);
-    if (!targets[i].eligible || entry == state.targets.end() || entry->second.ssl_id.empty()) {
+    // What serves must be known, to be kept: recorded, or just bound by this pass (an ECC
+    // bind's answer may lack its id; not recorded, it cannot be deleted).
+    if (!targets[i].eligible || entry == state.targets.end() ||
+        (entry->second.ssl_id.empty() && !targets[i].replaces)) {
       continue;
     }
     entries[i] = &entry->second;

@@ -15,10 +15,14 @@ void take(const apig::Group& group, PolledTarget& item) {
   if (domain == nullptr) {
     return;
   }
-  if (!item.serving_name.empty() && !bound_ssl_id(*domain, item.serving_name)) {
-    // Waiting on would be for nothing: the target fails now, the next attempt sees the drift.
-    item.lost_to = domain->ssl_name.empty() ? domain->ssl_id : domain->ssl_name;
-    return;
+  if (!item.serving_name.empty()) {
+    std::optional<std::string> ssl_id = bound_ssl_id(*domain, item.serving_name);
+    if (!ssl_id) {
+      // Waiting on would be for nothing: the target fails now, the next attempt sees the drift.
+      item.lost_to = domain->ssl_name.empty() ? domain->ssl_id : domain->ssl_name;
+      return;
+    }
+    item.serving_ssl_id = std::move(*ssl_id);
   }
   item.cname = domain->cname_status;
 }
@@ -68,7 +72,7 @@ std::vector<CnameCheck> cname_checks(const settings::Settings& config, const sta
       if (entry != state.targets.end() && awaits_cname(entry->second, config.poll.timeout, now)) {
         const auto recorded = static_cast<apig::CnameStatus>(entry->second.cname_status);
         checks.push_back(
-            {binding.name, recorded, {&target, entry->second.bound_name, recorded, {}}});
+            {binding.name, recorded, {&target, entry->second.bound_name, recorded, {}, {}}});
       }
     }
   }

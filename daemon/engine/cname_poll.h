@@ -29,6 +29,8 @@ struct PolledTarget {
   apig::CnameStatus cname = apig::CnameStatus::Unknown;
   // Set when a read found the domain no longer serving it: what it serves ("" for nothing).
   std::optional<std::string> lost_to;
+  // The ssl_id a read found `serving_name` under: a bind answer may leave it empty (ECC).
+  std::string serving_ssl_id;
 
   [[nodiscard]] bool done() const {
     return lost_to || cname == apig::CnameStatus::Resolved || cname == apig::CnameStatus::Failed;

@@ -177,6 +177,64 @@ TargetOutcome outcome_of(const TargetRun& run, const OutcomeOptions& options) {
   return result;
 }
 
+namespace {
+
+// Our last write bound entry.bound_name, but APIG's answer had no ssl_id (ECC) and no poll
+// has read it since: a read of the group that shows the name bound tells its id, and the
+// object is recorded as ours (what cleanup deletes once it is superseded).
+void learn_ssl_id(const RemoteObservation& remote, int keep_previous, state::TargetState& entry) {
+  if (!entry.ssl_id.empty() || !entry.bound_at || entry.bound_name.empty() ||
+      remote.bound_name != entry.bound_name || remote.bound_ssl_id.empty()) {
+    return;
+  }
+  entry.ssl_id = remote.bound_ssl_id;
+  state::remember_created(entry.created,
+                          {remote.bound_ssl_id,
+                           entry.bound_name,
+                           entry.bound_sha256,
+                           *entry.bound_at,
+                           std::nullopt,
+                           {}},
+                          keep_previous);
+}
+
+// In sync: the bound certificate is the one on disk (the name carries its fingerprint),
+// even when another instance bound it after our last write.
+void record_in_sync(const TargetRun& run, state::TargetState& entry) {
+  const TargetPlan& plan = run.decision();
+  const RemoteObservation& remote = run.observed->input.remote;
+  const std::optional<DiskCertificate>& disk = run.observed->input.disk->certificate;
+  const std::string& ssl_id = run.replanned ? plan.bound_ssl_id : remote.bound_ssl_id;
+  entry.bound_sha256 = plan.sha256;
+  entry.bound_name = plan.certificate_name;
+  entry.ssl_id = ssl_id.empty() ? entry.ssl_id : ssl_id;
+  if (disk) {
+    entry.bound_not_after = disk->not_after;
+  }
+}
+
+// A write that bound the certificate on disk.
+void record_written(const TargetRun& run, SystemTime now, state::TargetState& entry) {
+  const ObservedTarget& observed = *run.observed;
+  const TargetPlan& plan = run.decision();
+  const std::optional<DiskCertificate>& disk = observed.input.disk->certificate;
+  entry.bound_sha256 = plan.sha256;
+  entry.bound_name = run.write->bound_name;
+  // An ECC bind's answer may have no ssl_id: the poll's read of the group found it by name.
+  const std::string& ssl_id =
+      run.write->ssl_id.empty() ? run.poll.serving_ssl_id : run.write->ssl_id;
+  entry.ssl_id = ssl_id;
+  entry.bound_at = now;
+  entry.bound_not_after = disk->not_after;
+  if (!ssl_id.empty()) {
+    state::remember_created(entry.created,
+                            {ssl_id, run.write->bound_name, plan.sha256, now, std::nullopt, {}},
+                            observed.binding->keep_previous);
+  }
+}
+
+}  // namespace
+
 void record(const TargetRun& run, const TargetOutcome& outcome, const settings::Settings& config,
             SystemTime now, state::TargetState& entry) {
   const ObservedTarget& observed = *run.observed;
@@ -200,16 +258,9 @@ void record(const TargetRun& run, const TargetOutcome& outcome, const settings::
   if (run.poll.cname != apig::CnameStatus::Unknown) {
     entry.cname_status = static_cast<int>(run.poll.cname);
   }
+  learn_ssl_id(remote, observed.binding->keep_previous, entry);
   if (plan.action == Action::None) {
-    // In sync: the bound certificate is the one on disk (the name carries its fingerprint),
-    // even when another instance bound it after our last write.
-    entry.bound_sha256 = plan.sha256;
-    entry.bound_name = plan.certificate_name;
-    const std::string& ssl_id = run.replanned ? plan.bound_ssl_id : remote.bound_ssl_id;
-    entry.ssl_id = ssl_id.empty() ? entry.ssl_id : ssl_id;
-    if (disk) {
-      entry.bound_not_after = disk->not_after;
-    }
+    record_in_sync(run, entry);
   }
   if (run.write) {
     entry.last_attempt = now;
@@ -220,17 +271,7 @@ void record(const TargetRun& run, const TargetOutcome& outcome, const settings::
     });
   }
   if (run.written()) {
-    entry.bound_sha256 = plan.sha256;
-    entry.bound_name = run.write->bound_name;
-    entry.ssl_id = run.write->ssl_id;
-    entry.bound_at = now;
-    entry.bound_not_after = disk->not_after;
-    if (!run.write->ssl_id.empty()) {
-      state::remember_created(
-          entry.created,
-          {run.write->ssl_id, run.write->bound_name, plan.sha256, now, std::nullopt, {}},
-          observed.binding->keep_previous);
-    }
+    record_written(run, now, entry);
   }
   if (plan.action == Action::Wait) {
     // Not tried: its retry is not due. The failure it waits on stays recorded as it was

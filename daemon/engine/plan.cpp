@@ -18,7 +18,9 @@
 #include "daemon/engine/plan.h"
 
 #include <algorithm>
+#include <map>
 
+#include "daemon/core/ascii.h"
 #include "daemon/core/time_format.h"
 
 namespace apig_certd::engine {
@@ -215,6 +217,26 @@ std::optional<TargetPlan> check_downgrade(const TargetInput& input, TargetPlan p
 }
 
 // Why a Bind or Update happens: the drift being repaired, else what is bound now.
+// What a refused POST would do with the bound certificate, for `sync --dry-run` and the log.
+std::string room_note(const TargetPlan& plan, bool nothing_bound) {
+  if (nothing_bound) {
+    return "";
+  }
+  const std::string bound =
+      "'" + (plan.bound_name.empty() ? plan.bound_ssl_id : plan.bound_name) + "'";
+  switch (plan.make_room) {
+    case MakeRoom::Delete:
+      return " (should APIG refuse a second certificate, " + bound + ", ours, is deleted first)";
+    case MakeRoom::Detach:
+      return " (should APIG refuse a second certificate, " + bound +
+             " is detached from the domain first; not ours, its object is kept)";
+    case MakeRoom::Refuse:
+      break;
+  }
+  return " (should APIG refuse a second certificate, " + bound +
+         " is kept and the bind fails: it is not ours and drift = \"report\")";
+}
+
 std::string binding_reason(const TargetInput& input, const TargetPlan& plan, bool nothing_bound) {
   return !plan.reason.empty()   ? plan.reason
          : nothing_bound        ? "nothing bound yet"
@@ -275,7 +297,7 @@ TargetPlan decide(const TargetInput& input, const PlanInput& all) {
     return plan;
   }
   plan.action = Action::Bind;
-  plan.reason = why + ": binding '" + plan.certificate_name + "'";
+  plan.reason = why + ": binding '" + plan.certificate_name + "'" + room_note(plan, nothing_bound);
   return plan;
 }
 
@@ -323,12 +345,57 @@ std::optional<SystemTime> date_from_name(std::string_view name) {
   return *parsed;
 }
 
+namespace {
+
+// Two bindings may share a domain when their keys take different slots of its certificate
+// set (an RSA and an ECC lineage); two of one algorithm would replace each other's
+// certificate on every pass, so neither is written until the config or the files change.
+void refuse_shared_slots(const PlanInput& input, std::vector<TargetPlan>& plans) {
+  std::map<std::string, std::vector<std::size_t>> by_slot;
+  for (std::size_t i = 0; i < input.targets.size(); ++i) {
+    const TargetInput& target = input.targets[i];
+    if (target.disk == nullptr || !target.disk->certificate ||
+        target.disk->certificate->algorithm == apig::CertificateAlgorithm::Unknown) {
+      continue;
+    }
+    const std::string& domain_id =
+        target.remote.domain_id.empty() ? target.target->domain_id : target.remote.domain_id;
+    const std::string domain =
+        domain_id.empty() ? ascii_lower(target.target->domain) : "id:" + domain_id;
+    by_slot[target.target->instance_id + "/" + target.target->group_id + "/" + domain + "/" +
+            std::string(apig::to_string(target.disk->certificate->algorithm))]
+        .push_back(i);
+  }
+  for (const auto& [slot, indices] : by_slot) {
+    if (indices.size() < 2) {
+      continue;
+    }
+    std::string names;
+    for (const std::size_t i : indices) {
+      names += (names.empty() ? "'" : ", '") + input.targets[i].binding->name + "'";
+    }
+    for (const std::size_t i : indices) {
+      const TargetInput& target = input.targets[i];
+      plans[i] = skip(std::move(plans[i]),
+                      "bindings " + names + " all hold an " +
+                          std::string(apig::to_string(target.disk->certificate->algorithm)) +
+                          " key for '" + target_label(*target.target) +
+                          "', whose certificate set has one slot per algorithm: they would "
+                          "replace each other's certificate; keep one of them on this domain",
+                      false);
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<TargetPlan> plan(const PlanInput& input) {
   std::vector<TargetPlan> plans;
   plans.reserve(input.targets.size());
   for (const TargetInput& target : input.targets) {
     plans.push_back(decide(target, input));
   }
+  refuse_shared_slots(input, plans);
   return plans;
 }
 

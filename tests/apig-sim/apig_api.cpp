@@ -215,14 +215,18 @@ HttpResponse Simulator::bind_certificate(const HttpRequest& /*request*/, const s
   if (!facts) {
     return error_response(facts.error(), request_id);
   }
-  if (!domain->certificate_id.empty()) {
+  // A domain holds one certificate per algorithm: only a certificate of the same algorithm
+  // is in the way (of another, the new one is added to the set).
+  if (const Certificate* in_the_way = model_.in_slot(*domain, facts->algorithm_type)) {
     if (model_.second_bind == SecondBind::Refuse) {
       return error_response(
           {400, "APIG.2051", "A domain name cannot be bound with different certificates"},
           request_id);
     }
-    if (model_.second_bind == SecondBind::Replace) {
-      model_.certificates.erase(domain->certificate_id);
+    const std::string old_id = in_the_way->id;
+    domain->unbind(old_id);
+    if (model_.second_bind == SecondBind::Replace && model_.domains_bound_to(old_id).empty()) {
+      model_.certificates.erase(old_id);
     }
   }
   const SystemTime now = clock_.now();
@@ -236,7 +240,7 @@ HttpResponse Simulator::bind_certificate(const HttpRequest& /*request*/, const s
                           .private_key = Secret(upload->private_key),
                           .created = now,
                           .updated = now};
-  domain->certificate_id = certificate.id;
+  domain->certificate_ids.push_back(certificate.id);
   restart_cname_sequence(*domain);
   const json body = bind_response_json(*instance, *group, *domain, certificate);
   const std::string id = certificate.id;
@@ -256,7 +260,7 @@ HttpResponse Simulator::show_domain_certificate(const HttpRequest& request,
   if (certificate == nullptr) {
     return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
   }
-  if (domain->certificate_id != certificate->id) {
+  if (!domain->has_certificate(certificate->id)) {
     return error_response(not_found("APIG.3097",
                                     "The binding record of the SSL certificate "
                                     "and domain does not exist"),
@@ -271,7 +275,7 @@ HttpResponse Simulator::show_domain_certificate(const HttpRequest& request,
           {400, "APIG.3470", "The certificate is bound to other domains and cannot be deleted"},
           request_id);
     }
-    path->domain->certificate_id.clear();
+    path->domain->unbind(certificate->id);
     model_.certificates.erase(match[5].str());
     return no_content();
   }
@@ -305,13 +309,13 @@ HttpResponse Simulator::detach_certificate(const HttpRequest& request, const std
   if (model_.find_certificate(id) == nullptr) {
     return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
   }
-  if (path->domain->certificate_id != id) {
+  if (!path->domain->has_certificate(id)) {
     return error_response(not_found("APIG.3097",
                                     "The binding record of the SSL certificate "
                                     "and domain does not exist"),
                           request_id);
   }
-  path->domain->certificate_id.clear();
+  path->domain->unbind(id);
   return no_content();
 }
 

@@ -67,12 +67,31 @@ Certificate* Model::find_certificate(std::string_view id) {
   return found == certificates.end() ? nullptr : &found->second;
 }
 
+bool Domain::has_certificate(std::string_view certificate_id) const {
+  return std::find(certificate_ids.begin(), certificate_ids.end(), certificate_id) !=
+         certificate_ids.end();
+}
+
+void Domain::unbind(std::string_view certificate_id) {
+  std::erase(certificate_ids, certificate_id);
+}
+
+const Certificate* Model::in_slot(const Domain& domain, std::string_view algorithm) const {
+  for (const std::string& id : domain.certificate_ids) {
+    const Certificate* certificate = find_certificate(id);
+    if (certificate != nullptr && certificate->facts.algorithm_type == algorithm) {
+      return certificate;
+    }
+  }
+  return nullptr;
+}
+
 std::vector<Domain*> Model::domains_bound_to(std::string_view certificate_id) {
   std::vector<Domain*> bound;
   for (Instance& instance : instances) {
     for (Group& group : instance.groups) {
       for (Domain& domain : group.domains) {
-        if (domain.certificate_id == certificate_id) {
+        if (domain.has_certificate(certificate_id)) {
           bound.push_back(&domain);
         }
       }
@@ -99,10 +118,12 @@ std::optional<ServedCertificate> Model::bound_certificate(std::string_view name)
     }
   }
   const Domain* domain = exact != nullptr ? exact : covering;
-  if (domain == nullptr || domain->certificate_id.empty()) {
+  if (domain == nullptr || domain->certificate_ids.empty()) {
     return std::nullopt;
   }
-  const Certificate* certificate = find_certificate(domain->certificate_id);
+  // With certificates of several algorithms the last one bound is served (real APIG picks by
+  // what the client offers; the simulator does not).
+  const Certificate* certificate = find_certificate(domain->certificate_ids.back());
   if (certificate == nullptr || certificate->private_key.empty()) {
     return std::nullopt;
   }

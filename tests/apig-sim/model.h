@@ -59,7 +59,13 @@ struct Domain {
   // The next index into cname_sequence; set by a bind, advanced by each group read.
   std::optional<std::size_t> cname_step;
   std::string min_ssl_version = "TLSv1.1";
-  std::string certificate_id;  // Empty when no certificate is bound.
+  // The certificates bound, at most one per algorithm (RSA, ECC, SM2: url_domains[].ssl_infos),
+  // in the order they were bound.
+  std::vector<std::string> certificate_ids;
+
+  [[nodiscard]] bool has_certificate(std::string_view certificate_id) const;
+  // Unbinds the certificate from this domain (the object stays).
+  void unbind(std::string_view certificate_id);
 };
 
 struct Group {
@@ -91,6 +97,9 @@ struct Model {
   Certificate* find_certificate(std::string_view id);
   // Every domain that has certificate `id` bound, with the instance it belongs to.
   std::vector<Domain*> domains_bound_to(std::string_view certificate_id);
+  // The certificate of `algorithm` ("RSA", "ECC", "SM2") bound to `domain`, or nullptr: a
+  // domain holds one certificate per algorithm.
+  const Certificate* in_slot(const Domain& domain, std::string_view algorithm) const;
   // What the TLS listener serves for the SNI `name`: the certificate bound to the domain of
   // that name (or to the wildcard domain "*.rest" covering it), unless the domain is frozen.
   // nullopt: no such domain, nothing bound, or a seeded certificate without a key.

@@ -43,8 +43,12 @@ json domain_state_json(const Domain& domain) {
       {"domain", domain.domain},
       {"cname_status", domain.cname_status},
       {"cname_sequence", domain.cname_sequence},
-      {"certificate_id", domain.certificate_id},
+      {"certificate_ids", domain.certificate_ids},
   };
+  // The last certificate bound (what the TLS listener serves), null when none: what tests
+  // written for one certificate per domain read.
+  state["certificate_id"] =
+      domain.certificate_ids.empty() ? json(nullptr) : json(domain.certificate_ids.back());
   state["cname_step"] = domain.cname_step ? json(*domain.cname_step) : json(nullptr);
   return state;
 }
@@ -73,18 +77,20 @@ std::string dump_json(const json& value) {
 }
 
 json url_domain_json(const Domain& domain, const Model& model) {
-  const Certificate* certificate = model.find_certificate(domain.certificate_id);
-  const bool shows_rsa = certificate != nullptr && certificate->facts.algorithm_type == "RSA";
+  // ssl_id/ssl_name show the RSA certificate only (REFERENCE.md §2.7); ssl_infos every one.
+  const Certificate* rsa = model.in_slot(domain, "RSA");
   json ssl_infos = json::array();
-  if (certificate != nullptr) {
-    ssl_infos.push_back(ssl_info_json(*certificate));
+  for (const std::string& id : domain.certificate_ids) {
+    if (const Certificate* certificate = model.find_certificate(id)) {
+      ssl_infos.push_back(ssl_info_json(*certificate));
+    }
   }
   return {
       {"id", domain.id},
       {"domain", domain.domain},
       {"cname_status", domain.cname_status},
-      {"ssl_id", shows_rsa ? certificate->id : ""},
-      {"ssl_name", shows_rsa ? certificate->name : ""},
+      {"ssl_id", rsa != nullptr ? rsa->id : ""},
+      {"ssl_name", rsa != nullptr ? rsa->name : ""},
       {"min_ssl_version", domain.min_ssl_version},
       {"verified_client_certificate_enabled", false},
       {"is_has_trusted_root_ca", false},
@@ -132,8 +138,10 @@ json bind_response_json(const Instance& instance, const Group& group, const Doma
       {"verified_client_certificate_enabled", false},
       {"ingress_http_port", 80},
       {"ingress_https_port", 443},
-      {"ssl_name", certificate.name},
-      {"ssl_id", certificate.id},
+      // Like url_domains[].ssl_id/ssl_name, filled for an RSA certificate only: the reading of
+      // the SDK's comment that makes a client re-read the group to learn an ECC one's id.
+      {"ssl_name", certificate.facts.algorithm_type == "RSA" ? certificate.name : ""},
+      {"ssl_id", certificate.facts.algorithm_type == "RSA" ? certificate.id : ""},
       {"instance_id", instance.id},
       {"api_group_id", group.id},
       {"api_group_name", group.name},

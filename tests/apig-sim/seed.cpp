@@ -263,7 +263,8 @@ Result<Domain> parse_domain(const Reader& entry, const Model& model) {
                 .cname_sequence = std::move(*sequence),
                 .cname_step = std::nullopt,
                 .min_ssl_version = *min_ssl_version,
-                .certificate_id = *certificate};
+                .certificate_ids = certificate->empty() ? std::vector<std::string>{}
+                                                        : std::vector<std::string>{*certificate}};
 }
 
 Result<Group> parse_group(const Reader& entry, const Model& model, SystemTime now) {

@@ -33,6 +33,7 @@ constexpr std::string_view kGroup = "c77f5e81d9cb4424bf704ef2b0ac7600";
 constexpr std::string_view kShopDomain = "f6bb1c2f3d4e4a5b9c8d7e6f5a4b3c2d";
 constexpr std::string_view kEccDomain = "0c1d2e3f405162738495a6b7c8d9eaf0";
 constexpr std::string_view kBoundDomain = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+constexpr std::string_view kSharedDomain = "b2c3d4e5f60718293a4b5c6d7e8f90a1";
 constexpr std::string_view kSeededCertificate = "7d1e0f2a3b4c4d5e8f90a1b2c3d4e5f6";
 constexpr std::string_view kToken = "static-test-token-6f1d";
 constexpr std::string_view kAccessKey = "SIMTESTACCESSKEY01";
@@ -55,6 +56,10 @@ json seed_document() {
       {{"id", kEccDomain}, {"domain", "ecc.example.com"}},
       {{"id", kBoundDomain},
        {"domain", "bound.example.com"},
+       {"certificate_id", kSeededCertificate}},
+      // The seeded certificate is global (the seed's default type) and serves both domains.
+      {{"id", kSharedDomain},
+       {"domain", "shared.example.com"},
        {"certificate_id", kSeededCertificate}},
   });
   return {
@@ -305,7 +310,8 @@ TEST_F(ApigSimTest, ValidatesUploadsInApigOrder) {
 }
 
 TEST_F(ApigSimTest, SecondBindReplacesByDefault) {
-  const TestChain chain = make_chain({.sans = {"shop.example.com"}});
+  // RSA: the bind answer carries the ssl_id (ECC ones leave it empty, as APIG may).
+  const TestChain chain = make_chain({.sans = {"shop.example.com"}}, KeyKind::Rsa2048);
   const json first = body_of(bind(kShopDomain, upload(chain.fullchain(), chain.key.pem())));
   const auto second = bind(kShopDomain, upload(chain.fullchain(), chain.key.pem(), "shop_cert_2"));
   ASSERT_TRUE(second);
@@ -321,7 +327,8 @@ TEST_F(ApigSimTest, SecondBindCanBeRefused) {
   const auto switched = admin_post("config", {{"second_bind", "refuse"}});
   ASSERT_TRUE(switched);
   EXPECT_EQ(switched->status, 200);
-  const TestChain chain = make_chain({.sans = {"shop.example.com"}});
+  // RSA: the bind answer carries the ssl_id (ECC ones leave it empty, as APIG may).
+  const TestChain chain = make_chain({.sans = {"shop.example.com"}}, KeyKind::Rsa2048);
   const json first = body_of(bind(kShopDomain, upload(chain.fullchain(), chain.key.pem())));
   const auto second = bind(kShopDomain, upload(chain.fullchain(), chain.key.pem()));
   ASSERT_TRUE(second);
@@ -332,7 +339,8 @@ TEST_F(ApigSimTest, SecondBindCanBeRefused) {
 
 TEST_F(ApigSimTest, SecondBindCanLeaveTheOldCertificateUnbound) {
   ASSERT_TRUE(admin_post("config", {{"second_bind", "unbind"}}));
-  const TestChain chain = make_chain({.sans = {"shop.example.com"}});
+  // RSA: the bind answer carries the ssl_id (ECC ones leave it empty, as APIG may).
+  const TestChain chain = make_chain({.sans = {"shop.example.com"}}, KeyKind::Rsa2048);
   const json first = body_of(bind(kShopDomain, upload(chain.fullchain(), chain.key.pem())));
   const auto second = bind(kShopDomain, upload(chain.fullchain(), chain.key.pem(), "shop_cert_2"));
   ASSERT_TRUE(second);
@@ -378,7 +386,8 @@ TEST_F(ApigSimTest, TlsFrozenIsSetShownAndValidated) {
 }
 
 TEST_F(ApigSimTest, DeletingTheBoundCertificateUnbindsAndDeletesIt) {
-  const TestChain chain = make_chain({.sans = {"shop.example.com"}});
+  // RSA: the bind answer carries the ssl_id (ECC ones leave it empty, as APIG may).
+  const TestChain chain = make_chain({.sans = {"shop.example.com"}}, KeyKind::Rsa2048);
   const std::string id =
       body_of(bind(kShopDomain, upload(chain.fullchain(), chain.key.pem())))["ssl_id"];
   const auto deleted =
@@ -390,6 +399,59 @@ TEST_F(ApigSimTest, DeletingTheBoundCertificateUnbindsAndDeletesIt) {
   EXPECT_EQ((*domain)["ssl_id"], "");
   EXPECT_TRUE((*domain)["ssl_infos"].empty());
   EXPECT_EQ(error_code(get(apig("/certificates/" + id))), "APIG.3021");
+}
+
+// A domain holds one certificate per algorithm (REFERENCE.md §2.7): an ECC one is added next
+// to the RSA one, and only a second certificate of one algorithm is refused (second_bind).
+TEST_F(ApigSimTest, ADomainHoldsOneCertificatePerAlgorithm) {
+  ASSERT_TRUE(admin_post("config", {{"second_bind", "refuse"}}));
+  const TestChain rsa = make_chain({.sans = {"shop.example.com"}}, KeyKind::Rsa2048);
+  const TestChain ecc = make_chain({.sans = {"shop.example.com"}}, KeyKind::EcP256);
+  ASSERT_EQ(bind(kShopDomain, upload(rsa.fullchain(), rsa.key.pem(), "shop_rsa"))->status, 201);
+  ASSERT_EQ(bind(kShopDomain, upload(ecc.fullchain(), ecc.key.pem(), "shop_ecc"))->status, 201);
+  const json domain = find_domain(read_group(), kShopDomain);
+  EXPECT_EQ(domain["ssl_name"], "shop_rsa");  // the domain's own fields name the RSA one
+  ASSERT_EQ(domain["ssl_infos"].size(), 2U);
+  EXPECT_EQ(domain["ssl_infos"][0]["algorithm_type"], "RSA");
+  EXPECT_EQ(domain["ssl_infos"][1]["algorithm_type"], "ECC");
+  EXPECT_EQ(domain["ssl_infos"][1]["ssl_name"], "shop_ecc");
+  const auto again = bind(kShopDomain, upload(ecc.fullchain(), ecc.key.pem(), "shop_ecc_2"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 400);
+  EXPECT_EQ(error_code(again), "APIG.2051");
+}
+
+// Detaching unbinds a certificate from one domain: the object and its other domains stay.
+TEST_F(ApigSimTest, DetachUnbindsFromOneDomainOnly) {
+  const std::string detach =
+      group_path() + "/domains/" + std::string(kBoundDomain) + "/certificates/detach";
+  const json body = {{"certificate_ids", {kSeededCertificate}}};
+  const auto detached = post(detach, body, auth());
+  ASSERT_TRUE(detached);
+  EXPECT_EQ(detached->status, 204) << detached->body;
+  EXPECT_TRUE(find_domain(read_group(), kBoundDomain)["ssl_infos"].empty());
+  EXPECT_EQ(find_domain(read_group(), kSharedDomain)["ssl_infos"][0]["ssl_id"], kSeededCertificate);
+  EXPECT_EQ(get(apig("/certificates/" + std::string(kSeededCertificate)))->status, 200);
+  const auto again = post(detach, body, auth());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404);
+  EXPECT_EQ(error_code(again), "APIG.3097");
+  const auto malformed = post(detach, {{"certificate_ids", "x"}}, auth());
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(error_code(malformed), "APIG.2012");
+}
+
+// DELETE on a domain's certificate unbinds and deletes the object: refused while the object
+// also serves another domain (the simulator's reading; the documents say only an unbound
+// object can be deleted).
+TEST_F(ApigSimTest, DeletingACertificateThatServesAnotherDomainIsRefused) {
+  const auto refused = client_->Delete(
+      (domain_certificate_path(kBoundDomain) + "/" + std::string(kSeededCertificate)).c_str(),
+      auth());
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(error_code(refused), "APIG.3470");
+  EXPECT_EQ(find_domain(read_group(), kBoundDomain)["ssl_infos"][0]["ssl_id"], kSeededCertificate);
 }
 
 TEST_F(ApigSimTest, RefusesToDeleteABoundCertificateObject) {
@@ -438,15 +500,19 @@ TEST_F(ApigSimTest, CnameStatusFollowsTheSequenceAfterABind) {
 
 TEST_F(ApigSimTest, EccCertificatesShowOnlyInSslInfos) {
   const TestChain chain = make_chain({.sans = {"ecc.example.com"}}, KeyKind::EcP256);
-  const std::string id =
-      body_of(bind(kEccDomain, upload(chain.fullchain(), chain.key.pem(), "ecc_cert")))["ssl_id"];
+  const json bound =
+      body_of(bind(kEccDomain, upload(chain.fullchain(), chain.key.pem(), "ecc_cert")));
+  // Like the domain's own fields, the bind answer names an RSA certificate only.
+  EXPECT_EQ(bound["ssl_id"], "");
+  EXPECT_EQ(bound["ssl_name"], "");
   const json domain_json = find_domain(read_group(), kEccDomain);
   ASSERT_FALSE(domain_json.is_null());
   const json* domain = &domain_json;
   EXPECT_EQ((*domain)["ssl_id"], "");
   EXPECT_EQ((*domain)["ssl_name"], "");
   ASSERT_EQ((*domain)["ssl_infos"].size(), 1U);
-  EXPECT_EQ((*domain)["ssl_infos"][0]["ssl_id"], id);
+  EXPECT_EQ((*domain)["ssl_infos"][0]["ssl_name"], "ecc_cert");
+  EXPECT_EQ((*domain)["ssl_infos"][0]["ssl_id"].get<std::string>().size(), 32U);
   EXPECT_EQ((*domain)["ssl_infos"][0]["algorithm_type"], "ECC");
 }
 

@@ -542,6 +542,128 @@ TEST_P(DriftRepair, RebindsOursAndSaysSo) {
 
 INSTANTIATE_TEST_SUITE_P(Simulator, DriftRepair, ::testing::Values("replace", "refuse"));
 
+// The line `sync` printed for one binding's target.
+std::string binding_line(const ProcessResult& result, const std::string& binding) {
+  for (const std::string& line : lines_of(result.out)) {
+    if (line.find("binding '" + binding + "'") != std::string::npos) {
+      return line;
+    }
+  }
+  return "(no line for binding " + binding + ")";
+}
+
+// A domain holds one certificate per algorithm (issue 18): an RSA and an ECC lineage bound to
+// one domain both stay in sync, pass after pass, with no write once bound, even where APIG
+// refuses a second certificate of one algorithm.
+TEST_F(SyncTest, RsaAndEccBindingsShareADomainAndStayInSync) {
+  start_sim(json::array({sim_group("g1", json::array({sim_domain("g1", "www.example.com")}))}),
+            "refuse");
+  write_certificate("site_rsa", certificate({"www.example.com"}, 90, KeyKind::Rsa2048));
+  write_certificate("site_ecc", certificate({"www.example.com"}, 90, KeyKind::EcP256));
+  add_binding("site_rsa", {{"g1", "www.example.com"}});
+  add_binding("site_ecc", {{"g1", "www.example.com"}});
+  const ProcessResult first = sync();
+  EXPECT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_TRUE(starts_with(binding_line(first, "site_rsa"), "bound: ")) << first.out;
+  EXPECT_TRUE(starts_with(binding_line(first, "site_ecc"), "bound: ")) << first.out;
+  const json domain = sim_domain_state("www.example.com");
+  EXPECT_EQ(domain["certificate_ids"].size(), 2U) << domain.dump();
+
+  for (int pass = 0; pass < 2; ++pass) {
+    clear_requests();
+    const ProcessResult again = sync();
+    EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+    EXPECT_TRUE(starts_with(binding_line(again, "site_rsa"), "in sync: ")) << again.out;
+    EXPECT_TRUE(starts_with(binding_line(again, "site_ecc"), "in sync: ")) << again.out;
+    EXPECT_EQ(count_requests("GET"), static_cast<int>(requests().size())) << describe_requests();
+  }
+}
+
+// APIG may answer an ECC bind without its ssl_id (apig-sim does): the state learns it by name
+// from a later read of the group, the CNAME poll's or the next pass's, with no read of its own,
+// and records the object as created by us (what cleanup deletes later).
+TEST_F(SyncTest, AnEccBindLearnsItsSslIdFromALaterReadOfTheGroup) {
+  for (const bool wait : {true, false}) {
+    SCOPED_TRACE(wait ? "with the CNAME poll" : "--no-wait: the next pass");
+    std::filesystem::remove_all(state_dir());
+    start_sim(json::array({sim_group("g1", json::array({sim_domain("g1", "www.example.com")}))}));
+    write_certificate("site", certificate({"www.example.com"}, 90, KeyKind::EcP256));
+    bindings_.clear();
+    add_binding("site", {{"g1", "www.example.com"}});
+    const ProcessResult first = wait ? sync() : sync({"--no-wait"});
+    EXPECT_EQ(first.exit_code, 0) << first.out << first.err;
+    const std::string id = sim_domain_state("www.example.com")["certificate_id"];
+    const auto recorded = [&] {
+      return json::parse(read_file(state_file()))["targets"]["site/i1/g1/www.example.com"];
+    };
+    if (!wait) {
+      EXPECT_FALSE(recorded().contains("ssl_id")) << recorded().dump();
+      const ProcessResult again = sync({"--no-wait"});
+      EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+    }
+    const json target = recorded();
+    EXPECT_EQ(target["ssl_id"], id) << target.dump();
+    ASSERT_EQ(target["created"].size(), 1U) << target.dump();
+    EXPECT_EQ(target["created"][0]["ssl_id"], id);
+  }
+}
+
+// Two bindings whose keys take the same slot of one domain would replace each other's
+// certificate forever: neither is written, and both say why.
+TEST_F(SyncTest, TwoBindingsOfOneAlgorithmOnADomainAreRefused) {
+  start_sim(json::array({sim_group("g1", json::array({sim_domain("g1", "www.example.com")}))}));
+  write_certificate("first", certificate({"www.example.com"}, 90, KeyKind::EcP256));
+  write_certificate("second", certificate({"www.example.com"}, 90, KeyKind::EcP384));
+  add_binding("first", {{"g1", "www.example.com"}});
+  add_binding("second", {{"g1", "www.example.com"}});
+  const ProcessResult result = sync();
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  for (const std::string binding : {"first", "second"}) {
+    const std::string line = binding_line(result, binding);
+    EXPECT_TRUE(starts_with(line, "failed: ")) << line;
+    EXPECT_TRUE(contains(line, "bindings 'first', 'second' all hold an ECC key")) << line;
+  }
+  EXPECT_EQ(count_requests("POST") + count_requests("PUT") + count_requests("DELETE"), 0)
+      << describe_requests();
+}
+
+// A global certificate bound behind our back serves two domains; APIG refuses our bind on one
+// of them (the slot is taken). It is detached from that domain, never deleted: its object and
+// its other domain stay as they were.
+TEST_F(SyncTest, AForeignGlobalCertificateIsDetachedNotDeleted) {
+  const json certificates = json::array({{{"id", "0123456789abcdef0123456789abcdef"},
+                                          {"name", "console_global"},
+                                          {"san", {"www.example.com", "api.example.com"}},
+                                          {"not_after", "2026-01-01T00:00:00Z"},
+                                          {"type", "global"}}});
+  json www = sim_domain("g1", "www.example.com");
+  json api = sim_domain("g1", "api.example.com");
+  www["certificate_id"] = api["certificate_id"] = "0123456789abcdef0123456789abcdef";
+  start_sim(json::array({sim_group("g1", json::array({www, api}))}), "refuse", certificates);
+  const TestChain ours = certificate({"www.example.com"}, 90);
+  write_certificate("site", ours);
+  add_binding("site", {{"g1", "www.example.com"}});
+
+  const ProcessResult dry = sync({"--dry-run"});
+  EXPECT_TRUE(contains(line_for(dry, "www.example.com"),
+                       "'console_global' is detached from the domain first; not ours"))
+      << dry.out;
+  const ProcessResult result = sync();
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  const std::string line = line_for(result, "www.example.com");
+  EXPECT_TRUE(starts_with(line, "bound: ")) << line;
+  EXPECT_TRUE(contains(line, "detaching certificate 0123456789abcdef0123456789abcdef")) << line;
+  EXPECT_EQ(count_requests("DELETE"), 0) << describe_requests();
+  EXPECT_EQ(sim_bound_certificate("www.example.com")["fingerprint"], sha256_fingerprint(ours.leaf));
+  EXPECT_EQ(sim_domain_state("api.example.com")["certificate_id"],
+            "0123456789abcdef0123456789abcdef");
+  bool kept = false;
+  for (const json& certificate : sim_certificates()) {
+    kept = kept || certificate["id"] == "0123456789abcdef0123456789abcdef";
+  }
+  EXPECT_TRUE(kept) << "the global certificate object survives";
+}
+
 TEST_F(SyncTest, DriftIsOnlyReportedWhenConfiguredSo) {
   start_sim(json::array({sim_group("g1", json::array({sim_domain("g1", "www.example.com")}))}));
   write_certificate("site", certificate({"www.example.com"}, 90));

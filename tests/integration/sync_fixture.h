@@ -127,9 +127,12 @@ class SyncTest : public ::testing::Test {
     archive_canaries(secrets);
   }
 
-  // Starts apig-sim with these groups (in instance kSyncInstance).
-  void start_sim(const nlohmann::json& groups, const std::string& second_bind = "replace") {
+  // Starts apig-sim with these groups (in instance kSyncInstance) and seeded certificate
+  // objects (apig-sim's seed format: id, name, san, not_after, type, ...).
+  void start_sim(const nlohmann::json& groups, const std::string& second_bind = "replace",
+                 const nlohmann::json& certificates = nlohmann::json::array()) {
     const nlohmann::json seed = {
+        {"certificates", certificates},
         {"project_id", kSyncProject},
         {"second_bind", second_bind},
         {"credentials",

@@ -156,6 +156,14 @@ TEST(SettingsGoodConfig, MinimalUsesTheDocumentedDefaults) {
   EXPECT_TRUE(settings.notify.empty());
 }
 
+TEST(SettingsGoodConfig, TwoBindingsMayShareADomain) {
+  const std::filesystem::path file = configs_directory() / "good" / "two_bindings_one_domain.toml";
+  const Result<Settings> loaded = load_settings(file, example_aksk_environment());
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
+  ASSERT_EQ(loaded->bindings.size(), 2U);
+  EXPECT_EQ(loaded->bindings[0].targets[0].domain, loaded->bindings[1].targets[0].domain);
+}
+
 TEST(SettingsGoodConfig, FullParsesEveryKey) {
   const std::filesystem::path file = configs_directory() / "good" / "full.toml";
   const std::filesystem::path directory = file.parent_path();

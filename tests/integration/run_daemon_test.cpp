@@ -52,6 +52,7 @@ class RunDaemonTest : public RunTest {
     wait_ready();
     ASSERT_EQ(bound_fingerprint(kDomain), sha256_fingerprint(first_->leaf))
         << daemon_->stderr_text();
+    ASSERT_TRUE(wait_daemon_idle()) << daemon_->stderr_text();
     clear_requests();
   }
 
@@ -174,6 +175,7 @@ TEST_F(RunDaemonTest, LegoAndAcmeShInPlaceRewritesAreBoundOnce) {
   add_file_binding("acmesh", acme / "fullchain.cer", acme / "api.key", "api.example.com");
   start_daemon();
   wait_ready();
+  ASSERT_TRUE(wait_daemon_idle()) << daemon_->stderr_text();
   clear_requests();
 
   // The certificate is rewritten before the key, so for a moment the new certificate sits
@@ -209,6 +211,7 @@ TEST_F(RunDaemonTest, DehydratedLinkSwapsAreBoundOnce) {
   add_file_binding("dehydrated", dir / "fullchain.pem", dir / "privkey.pem", kDomain);
   start_daemon();
   wait_ready();
+  ASSERT_TRUE(wait_daemon_idle()) << daemon_->stderr_text();
   clear_requests();
   const TestChain renewed = chain_valid_for(61);
   expect_one_bind(renewed, deploy(renewed, "1700086400"));
@@ -227,6 +230,7 @@ TEST_F(RunDaemonTest, KubernetesSecretVolumeSwapIsBoundOnce) {
   add_file_binding("k8s", volume / "tls.crt", volume / "tls.key", kDomain);
   start_daemon();
   wait_ready();
+  ASSERT_TRUE(wait_daemon_idle()) << daemon_->stderr_text();
   for (int round = 1; round <= 2; ++round) {
     clear_requests();
     const TestChain renewed = chain_valid_for(60 + round);
@@ -249,6 +253,7 @@ TEST_F(RunDaemonTest, RenameIntoPlaceIsBoundOnce) {
   add_file_binding("renamed", dir / "cert.pem", dir / "key.pem", kDomain);
   start_daemon();
   wait_ready();
+  ASSERT_TRUE(wait_daemon_idle()) << daemon_->stderr_text();
   clear_requests();
   const TestChain renewed = chain_valid_for(61);
   expect_one_bind(renewed, install(renewed));

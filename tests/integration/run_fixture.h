@@ -223,6 +223,23 @@ class RunTest : public SyncTest {
     return false;
   }
 
+  // Waits until the daemon sleeps until its next rescan: no pass running, none due. A renewal
+  // made before this may be bound by a pass that was already running (a CNAME poll asks for
+  // one), before any debounce.
+  bool wait_daemon_idle(milliseconds timeout = milliseconds(10'000)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string err = daemon_->stderr_text();
+      const std::size_t wake = err.rfind("trace: next wake-up");
+      if (wake != std::string::npos && err.find(" (rescan)\n", wake) != std::string::npos &&
+          err.find("pass (", wake) == std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return false;
+  }
+
   // The time of the last POST the simulator logged.
   std::optional<SystemTime> last_post_time() const {
     std::optional<SystemTime> last;

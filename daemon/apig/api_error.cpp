@@ -20,7 +20,7 @@ struct Hint {
   std::string_view text;
 };
 
-constexpr std::array<Hint, 30> kHints{{
+constexpr std::array<Hint, 36> kHints{{
     {"APIG.1000", "no token was sent: check the [auth] configuration"},
     {"APIG.1001",
      "the token has expired: apig-certd fetches a new one for password auth; for token_file, "
@@ -39,6 +39,10 @@ constexpr std::array<Hint, 30> kHints{{
     {"APIG.2012",
      "a parameter is invalid: check cert_name (letters, digits and '_', 4-50 characters, starting "
      "with a letter)"},
+    {"APIG.2023",
+     "the domain does not resolve to the gateway: a CNAME record to the group's subdomain (shared "
+     "gateway, ROMA), or an A record to the instance's ingress address (dedicated gateway)"},
+    {"APIG.2029", "the domain already has a default certificate"},
     {"APIG.2051", "the domain already has a different certificate bound"},
     {"APIG.2101",
      "the private key does not belong to the certificate: check that cert and key come from the "
@@ -62,8 +66,18 @@ constexpr std::array<Hint, 30> kHints{{
     {"APIG.3148",
      "the certificate expires after 2038-01-19T03:14:07Z, which APIG cannot store: reissue it with "
      "a shorter validity"},
+    {"APIG.3305", "the domain name already exists in another API group or on another gateway"},
     {"APIG.3474", "the domain belongs to another API group: check group_id"},
+    {"APIG.3708",
+     "the certificate's key usage does not suit the domain: a server certificate needs "
+     "digitalSignature (and keyEncipherment for RSA) with serverAuth"},
+    {"APIG.3709",
+     "the certificate's signature algorithm does not match the domain's other certificates or "
+     "the slot of its key: check the key type of this lineage"},
     {"APIG.3711", "APIG allows this change once per minute: apig-certd retries later"},
+    {"APIG.3715",
+     "the domain's certificates must carry CAs of one algorithm type: client_ca must match the "
+     "key algorithm of the CA already trusted"},
     {"APIG.9008",
      "APIG is throttling requests: apig-certd retries with backoff (lower [daemon] concurrency if "
      "it persists)"},
@@ -156,8 +170,11 @@ ApigError apig_error(const Error& error) {
   if (!error.remote()) {
     return ApigError::None;
   }
-  return error.remote()->service_code == "APIG.2051" ? ApigError::DomainHasCertificate
-                                                     : ApigError::Other;
+  const std::string& code = error.remote()->service_code;
+  if (code == "APIG.2051") {
+    return ApigError::DomainHasCertificate;
+  }
+  return code == "APIG.1005" ? ApigError::NoPermission : ApigError::Other;
 }
 
 bool outcome_unknown(const Error& error) {

@@ -22,6 +22,7 @@ enum class ApigError {
   None,                  // not an APIG answer (a transport failure, a timeout)
   Other,                 // an APIG error the engine has no special handling for
   DomainHasCertificate,  // APIG.2051: the domain already has a certificate bound
+  NoPermission,          // APIG.1005 (401 or 403): a missing permission, not a stale token
 };
 
 // Which of the above `error` is.

@@ -26,6 +26,27 @@ Secret upload_body(const CertificateUpload& upload) {
       {{"name", upload.name}, {"cert_content", upload.certificate_pem}, {"private_key", key}});
 }
 
+// The create/update body of the certificate APIs: the upload plus what the object is.
+Secret update_body(const CertificateUpload& upload, const Certificate& current) {
+  const std::string_view key =
+      upload.private_key_pem != nullptr ? upload.private_key_pem->view() : std::string_view();
+  std::vector<std::pair<std::string_view, std::string_view>> fields{
+      {"name", upload.name}, {"cert_content", upload.certificate_pem}, {"private_key", key}};
+  if (!current.type.empty()) {
+    fields.emplace_back("type", current.type);
+  }
+  if (current.type == "instance" && !current.instance_id.empty()) {
+    fields.emplace_back("instance_id", current.instance_id);
+  }
+  if (!current.algorithm_type.empty()) {
+    fields.emplace_back("algorithm_type", current.algorithm_type);
+  }
+  if (!upload.trusted_root_ca.empty()) {
+    fields.emplace_back("trusted_root_ca", upload.trusted_root_ca);
+  }
+  return write_json_object(fields);
+}
+
 template <typename T>
 Result<T> with_what(Result<T> result, std::string_view what) {
   if (!result) {
@@ -58,6 +79,8 @@ Result<http::Response> Client::call(std::string method, const std::string& path,
   if (!body.empty()) {
     request.headers.push_back({"Content-Type", "application/json"});
   }
+  // error_msg in English: it is logged and matched by people searching the docs.
+  request.headers.push_back({"X-Language", "en-us"});
   request.body = std::move(body);
   const std::vector<http::Header> base_headers = request.headers;
 
@@ -74,10 +97,14 @@ Result<http::Response> Client::call(std::string method, const std::string& path,
     if (response->status >= 200 && response->status < 300) {
       return response;
     }
-    if (response->status == 401 && attempt == 0 && authenticator_.refresh_after_unauthorized()) {
+    Error error = api_error(what, *response);
+    // A 401 may be a token that expired early: one fresh token, once. APIG.1005 is a missing
+    // permission, which a new token does not bring.
+    if (response->status == 401 && attempt == 0 && apig_error(error) != ApigError::NoPermission &&
+        authenticator_.refresh_after_unauthorized()) {
       continue;
     }
-    return fail(api_error(what, *response));
+    return fail(std::move(error));
   }
   return fail(ErrorCode::Internal, std::string(what) + ": unreachable");
 }
@@ -158,13 +185,25 @@ Result<Certificate> Client::get_bound_certificate(std::string_view instance_id,
   return with_what(parse_certificate(response->body), what);
 }
 
+Result<Certificate> Client::get_certificate(std::string_view certificate_id) {
+  const std::string what = "reading certificate '" + std::string(certificate_id) + "'";
+  Result<http::Response> response =
+      call("GET", project_path() + "/certificates/" + auth::uri_encode(certificate_id), "",
+           Secret(), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return with_what(parse_certificate(response->body), what);
+}
+
 Result<Certificate> Client::update_certificate(std::string_view certificate_id,
-                                               const CertificateUpload& upload) {
+                                               const CertificateUpload& upload,
+                                               const Certificate& current) {
   const std::string what = "updating certificate '" + std::string(certificate_id) + "' to '" +
                            std::string(upload.name) + "'";
   Result<http::Response> response =
       call("PUT", project_path() + "/certificates/" + auth::uri_encode(certificate_id), "",
-           upload_body(upload), what);
+           update_body(upload, current), what);
   if (!response) {
     return fail(std::move(response.error()));
   }

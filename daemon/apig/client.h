@@ -30,6 +30,9 @@ struct CertificateUpload {
   std::string_view name;             // fits ^[A-Za-z][A-Za-z0-9_]{3,49}$
   std::string_view certificate_pem;  // leaf first, then the chain
   const Secret* private_key_pem = nullptr;
+  // The CA bundle an mTLS domain keeps trusting (trusted_root_ca), or empty. Only the
+  // certificate APIs carry it; the one-step bind has no such field.
+  std::string_view trusted_root_ca;
 };
 
 class Client {
@@ -59,9 +62,16 @@ class Client {
                                             std::string_view domain_id,
                                             std::string_view certificate_id);
 
-  // PUT /certificates/{certificate_id}: rewrites name, content and key in place.
+  // GET /certificates/{certificate_id}: the object with its type, instance and algorithm.
+  Result<Certificate> get_certificate(std::string_view certificate_id);
+
+  // PUT /certificates/{certificate_id}: rewrites name, content and key in place. The body is
+  // the create body (REFERENCE.md §2.9), so `current` (from get_certificate) gives the type,
+  // instance_id and algorithm_type to send back unchanged: left out, they would read as the
+  // defaults ("global", RSA). trusted_root_ca is sent when the upload has one.
   Result<Certificate> update_certificate(std::string_view certificate_id,
-                                         const CertificateUpload& upload);
+                                         const CertificateUpload& upload,
+                                         const Certificate& current);
 
   // DELETE /certificates/{certificate_id}: only certificates bound to no domain.
   Result<void> delete_certificate(std::string_view certificate_id);

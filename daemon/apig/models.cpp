@@ -34,6 +34,12 @@ std::string_view to_string(CertificateAlgorithm algorithm) {
   return "unknown";
 }
 
+bool UrlDomain::uses_client_verification() const {
+  return verifies_client_certificates || has_trusted_root_ca ||
+         std::any_of(ssl_infos.begin(), ssl_infos.end(),
+                     [](const SslInfo& info) { return info.has_trusted_root_ca; });
+}
+
 const UrlDomain* Group::find_domain_by_id(std::string_view domain_id) const {
   const auto it = std::find_if(url_domains.begin(), url_domains.end(),
                                [&](const UrlDomain& entry) { return entry.id == domain_id; });

@@ -30,6 +30,7 @@ struct SslInfo {
   std::string ssl_name;
   CertificateAlgorithm algorithm = CertificateAlgorithm::Unknown;
   CertificateScope scope = CertificateScope::Unknown;
+  bool has_trusted_root_ca = false;  // it carries a CA for client certificates (mTLS)
 };
 
 struct UrlDomain {
@@ -39,7 +40,14 @@ struct UrlDomain {
   std::string ssl_id;    // RSA certificate bound, or empty
   std::string ssl_name;  // its name, or empty
   std::string min_ssl_version;
+  // mTLS: the domain asks clients for a certificate and checks it against the bound
+  // certificate's trusted_root_ca.
+  bool verifies_client_certificates = false;  // verified_client_certificate_enabled
+  bool has_trusted_root_ca = false;           // is_has_trusted_root_ca: every bound one has a CA
   std::vector<SslInfo> ssl_infos;
+
+  // True when a write without trusted_root_ca would switch client verification off.
+  [[nodiscard]] bool uses_client_verification() const;
 };
 
 struct Group {
@@ -76,6 +84,7 @@ struct Certificate {
   std::string not_after;
   std::string signature_algorithm;
   std::string algorithm_type;
+  bool has_trusted_root_ca = false;
 };
 
 }  // namespace apig_certd::apig

@@ -71,6 +71,17 @@ class Reader {
     return value->get<long>();
   }
 
+  Result<bool> boolean(const char* key) const {
+    const json* value = find(key);
+    if (value == nullptr) {
+      return false;
+    }
+    if (!value->is_boolean()) {
+      return fail(wrong_type(key, "true or false", *value));
+    }
+    return value->get<bool>();
+  }
+
   Result<std::string> required_string(const char* key) const {
     const json* value = find(key);
     if (value == nullptr) {
@@ -181,6 +192,11 @@ Result<SslInfo> read_ssl_info(const Reader& reader) {
   if (!type) {
     return fail(std::move(type.error()));
   }
+  auto trusted = reader.boolean("is_has_trusted_root_ca");
+  if (!trusted) {
+    return fail(std::move(trusted.error()));
+  }
+  info.has_trusted_root_ca = *trusted;
   info.ssl_id = std::move(*ssl_id);
   info.ssl_name = std::move(*ssl_name);
   info.algorithm = to_certificate_algorithm(*algorithm);
@@ -210,6 +226,15 @@ Result<UrlDomain> read_url_domain(const Reader& reader) {
   if (!infos) {
     return fail(std::move(infos.error()));
   }
+  auto verifies = reader.boolean("verified_client_certificate_enabled");
+  auto trusted = reader.boolean("is_has_trusted_root_ca");
+  for (const Result<bool>* field : {&verifies, &trusted}) {
+    if (!*field) {
+      return fail(field->error());
+    }
+  }
+  domain.verifies_client_certificates = *verifies;
+  domain.has_trusted_root_ca = *trusted;
   domain.id = std::move(*id);
   domain.domain = std::move(*name);
   domain.ssl_id = std::move(*ssl_id);
@@ -311,6 +336,11 @@ Result<Certificate> parse_certificate(std::string_view body) {
   if (!san) {
     return fail(std::move(san.error()));
   }
+  auto trusted = reader.boolean("is_has_trusted_root_ca");
+  if (!trusted) {
+    return fail(std::move(trusted.error()));
+  }
+  certificate.has_trusted_root_ca = *trusted;
   certificate.id = std::move(*id);
   certificate.name = std::move(*name);
   certificate.type = std::move(*type);

@@ -70,8 +70,22 @@ class BindMachine {
   }
 
   Step update() {
+    count(false);
+    Result<apig::Certificate> current = client_.get_certificate(bound_ssl_id_);
+    if (!current) {
+      error_ = std::move(current.error());
+      return error_->code() == ErrorCode::NotFound ? object_gone() : after_failure(Step::Update);
+    }
+    if (current->has_trusted_root_ca && upload_.trusted_root_ca.empty()) {
+      error_ = Error(ErrorCode::InvalidArgument,
+                     "certificate object " + bound_ssl_id_ +
+                         " carries a CA for client certificates (mTLS); rewriting it without "
+                         "client_ca would drop it; nothing written");
+      return Step::Failed;
+    }
     count(true);
-    Result<apig::Certificate> updated = client_.update_certificate(bound_ssl_id_, upload_);
+    Result<apig::Certificate> updated =
+        client_.update_certificate(bound_ssl_id_, upload_, *current);
     if (updated) {
       result_.written = true;
       result_.ssl_id = bound_ssl_id_;
@@ -79,11 +93,20 @@ class BindMachine {
       return Step::Done;
     }
     error_ = std::move(updated.error());
-    if (error_->code() == ErrorCode::NotFound) {
-      bound_ssl_id_.clear();  // The object is gone (deleted in the console): bind afresh.
-      return Step::Send;
+    return error_->code() == ErrorCode::NotFound ? object_gone() : after_failure(Step::Update);
+  }
+
+  // The object to update was deleted (in the console): bind afresh, unless the domain
+  // verifies client certificates, which the one-step bind would switch off.
+  Step object_gone() {
+    if (job_.client_verification) {
+      error_->with_context("certificate object " + bound_ssl_id_ +
+                           " is gone and a new bind cannot carry client_ca (mTLS); nothing "
+                           "written");
+      return Step::Failed;
     }
-    return after_failure(Step::Update);
+    bound_ssl_id_.clear();
+    return Step::Send;
   }
 
   // A failed write: back off and try `again` while the error is transient.

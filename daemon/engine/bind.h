@@ -12,8 +12,10 @@
 //   MakeRoom: DELETE the bound certificate (ours: unbinds and deletes it) or detach it (any
 //            other: the object and its other domains stay); 404: already gone -> Send again
 //   ReRead: the group shows our certificate bound -> Done (written once); else Send
-//   Update (strategy "update"): PUT over our bound object -> Done; 404 -> Send (bind
-//            afresh); transient -> BackOff -> Update (a PUT is idempotent: no re-read)
+//   Update (strategy "update"): GET our bound object, PUT it back with its own type,
+//            instance and algorithm -> Done; 404 -> Send (bind afresh), or Failed on an mTLS
+//            domain (a bind cannot carry the CA); transient -> BackOff -> Update (a PUT is
+//            idempotent: no re-read)
 //
 // A write whose outcome is unknown (timeout, cut connection, 5xx) may have happened, so it is
 // never sent again before a re-read shows it did not: a renewal is written once. The machine
@@ -41,6 +43,9 @@ struct BindJob {
   bool update = false;  // PUT over bound_ssl_id instead of POST (strategy "update")
   MakeRoom make_room = MakeRoom::Refuse;  // what a refused POST does with bound_ssl_id
   bool replicas = false;                  // other instances may write: re-read before every retry
+  // The domain verifies client certificates: no write may leave it without the CA
+  // (upload.trusted_root_ca), so no fallback to a bind.
+  bool client_verification = false;
 };
 
 struct BindResult {

@@ -23,6 +23,7 @@ void take(const apig::Group& group, PolledTarget& item) {
       return;
     }
     item.serving_ssl_id = std::move(*ssl_id);
+    item.confirmed = true;
   }
   item.cname = domain->cname_status;
 }
@@ -69,10 +70,11 @@ std::vector<CnameCheck> cname_checks(const settings::Settings& config, const sta
     for (const settings::TargetSettings& target : binding.targets) {
       const auto entry = state.targets.find(state::target_key(
           binding.name, target.instance_id, target.group_id, target.domain, target.domain_id));
-      if (entry != state.targets.end() && awaits_cname(entry->second, config.poll.timeout, now)) {
+      if (target.require_resolved && entry != state.targets.end() &&
+          awaits_cname(entry->second, config.poll.timeout, now)) {
         const auto recorded = static_cast<apig::CnameStatus>(entry->second.cname_status);
         checks.push_back(
-            {binding.name, recorded, {&target, entry->second.bound_name, recorded, {}, {}}});
+            {binding.name, recorded, {&target, entry->second.bound_name, recorded, {}, {}, false}});
       }
     }
   }

@@ -31,9 +31,13 @@ struct PolledTarget {
   std::optional<std::string> lost_to;
   // The ssl_id a read found `serving_name` under: a bind answer may leave it empty (ECC).
   std::string serving_ssl_id;
+  // A read found `serving_name` bound: the bind is confirmed, whatever the CNAME status.
+  bool confirmed = false;
 
+  // Resolved or failed; or, with require_resolved = false, confirmed by a read.
   [[nodiscard]] bool done() const {
-    return lost_to || cname == apig::CnameStatus::Resolved || cname == apig::CnameStatus::Failed;
+    return lost_to || cname == apig::CnameStatus::Resolved || cname == apig::CnameStatus::Failed ||
+           (confirmed && target != nullptr && !target->require_resolved);
   }
 };
 
@@ -48,7 +52,8 @@ struct CnameCheck {
 };
 
 // Whether the daemon still waits on `target`'s CNAME: bound by us, status 1 or 2, and bound
-// within poll.timeout (after it, the rescan keeps checking).
+// within poll.timeout (after it, the rescan keeps checking). cname_checks() leaves out the
+// targets with require_resolved = false: their status is read by the rescan only.
 bool awaits_cname(const state::TargetState& target, Duration poll_timeout, SystemTime now);
 
 // The checks of the targets of `bindings` that await their CNAME, as `state` records them.

@@ -58,6 +58,9 @@ struct RemoteObservation {
   // The bound certificate's expiry when known (from the state or the certificate's details).
   std::optional<SystemTime> bound_not_after;
   apig::CnameStatus cname_status = apig::CnameStatus::Unknown;
+  // The domain verifies client certificates (mTLS, apig::UrlDomain::uses_client_verification):
+  // a write without trusted_root_ca would switch that off.
+  bool client_verification = false;
   std::optional<Error> error;  // Status::Error
 };
 

@@ -116,6 +116,7 @@ void observe_remote(const Result<apig::Group>& group, ObservedTarget& item) {
   remote.domain_id = domain->id;
   remote.sl_domain = group->sl_domain;
   remote.cname_status = domain->cname_status;
+  remote.client_verification = domain->uses_client_verification();
   const DiskCertificate* disk =
       item.input.disk->certificate ? &*item.input.disk->certificate : nullptr;
   BoundCertificate bound = bound_certificate(

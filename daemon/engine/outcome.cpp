@@ -16,17 +16,44 @@ struct Verdict {
   std::string detail;
 };
 
+// How a domain reaches the gateway: which of the two applies is not in any API answer.
+std::string dns_hint(const std::string& sl_domain) {
+  const std::string cname = sl_domain.empty()
+                                ? "a CNAME record to the API group's debugging subdomain"
+                                : "a CNAME record to the group's subdomain '" + sl_domain + "'";
+  return "point the domain at the gateway: " + cname +
+         " (shared gateway, ROMA), or an A record to the instance's ingress address (dedicated "
+         "gateway)";
+}
+
+// require_resolved = false: the bind is confirmed (or the poll was skipped); the status is
+// shown, never a failure.
+Verdict unrequired_cname_verdict(const TargetRun& run, const std::string& serving,
+                                 TargetResult ok) {
+  const int status = static_cast<int>(run.poll.cname);
+  if (run.poll.cname == apig::CnameStatus::Resolved) {
+    return {ok, serving + ", CNAME resolved"};
+  }
+  const std::string hint = run.poll.cname == apig::CnameStatus::NotResolved ||
+                                   run.poll.cname == apig::CnameStatus::Failed
+                               ? ": " + dns_hint(run.observed->input.remote.sl_domain)
+                               : "";
+  return {ok, serving + ", CNAME status " + std::to_string(status) +
+                  " (not required: require_resolved = false)" + hint};
+}
+
 // A target that serves `serving`: resolved, failed, resolving, or not checked.
 Verdict cname_verdict(const TargetRun& run, const std::string& serving, TargetResult ok,
                       const OutcomeOptions& options) {
+  if (!run.observed->target->require_resolved) {
+    return unrequired_cname_verdict(run, serving, ok);
+  }
   switch (run.poll.cname) {
     case apig::CnameStatus::Resolved:
       return {ok, serving + ", CNAME resolved"};
     case apig::CnameStatus::Failed:
-      return {TargetResult::Failed, serving +
-                                        ", but CNAME resolution failed: point the domain's CNAME "
-                                        "record at the group's subdomain '" +
-                                        run.observed->input.remote.sl_domain + "'"};
+      return {TargetResult::Failed, serving + ", but CNAME resolution failed: " +
+                                        dns_hint(run.observed->input.remote.sl_domain)};
     default:
       break;
   }
@@ -37,6 +64,12 @@ Verdict cname_verdict(const TargetRun& run, const std::string& serving, TargetRe
   }
   if (!options.wait_for_cname) {
     return {ok, serving + " (CNAME not checked: --no-wait)"};
+  }
+  if (run.poll.cname == apig::CnameStatus::NotResolved) {
+    return {TargetResult::Resolving,
+            serving + "; the domain does not resolve to the gateway yet (CNAME status 1 after " +
+                format_duration(options.poll_timeout) +
+                "): " + dns_hint(run.observed->input.remote.sl_domain)};
   }
   return {TargetResult::Resolving,
           serving + ", CNAME still resolving after " + format_duration(options.poll_timeout)};

@@ -216,6 +216,40 @@ std::optional<TargetPlan> check_downgrade(const TargetInput& input, TargetPlan p
   return plan;
 }
 
+// mTLS (DESIGN.md §4 step 5): a domain that verifies client certificates keeps its CA only
+// through a write that carries trusted_root_ca, which the one-step bind cannot; strategy
+// "update" rewrites an object apig-certd created, with client_ca. Anything else is refused
+// before any write.
+std::optional<TargetPlan> check_client_verification(const TargetInput& input,
+                                                    const TargetPlan& plan, bool update) {
+  if (!input.remote.client_verification) {
+    return std::nullopt;
+  }
+  const std::string domain = "'" + target_label(*input.target) +
+                             "' verifies client certificates (mTLS) against the CA of its bound "
+                             "certificate, and a write without that CA would switch client "
+                             "verification off";
+  if (input.target->client_ca.empty()) {
+    return skip(plan,
+                domain +
+                    "; nothing written: set client_ca = \"PATH\" on this target (the CA "
+                    "bundle to keep trusting) and strategy = \"update\" on binding '" +
+                    input.binding->name + "'",
+                false);
+  }
+  if (!update) {
+    const std::string bound =
+        "'" + (plan.bound_name.empty() ? plan.bound_ssl_id : plan.bound_name) + "'";
+    return skip(plan,
+                domain +
+                    "; nothing written: apig-certd carries client_ca only by rewriting a "
+                    "certificate object it created (strategy \"update\"), and " +
+                    bound + " is not one (a one-step bind cannot carry a CA)",
+                false);
+  }
+  return std::nullopt;
+}
+
 // Why a Bind or Update happens: the drift being repaired, else what is bound now.
 // What a refused POST would do with the bound certificate, for `sync --dry-run` and the log.
 std::string room_note(const TargetPlan& plan, bool nothing_bound) {
@@ -289,8 +323,12 @@ TargetPlan decide(const TargetInput& input, const PlanInput& all) {
     }
   }
   const std::string why = binding_reason(input, plan, nothing_bound);
-  if (binding.strategy == settings::Strategy::Update && !plan.bound_ssl_id.empty() &&
-      plan.bound_is_ours) {
+  const bool update = binding.strategy == settings::Strategy::Update &&
+                      !plan.bound_ssl_id.empty() && plan.bound_is_ours;
+  if (std::optional<TargetPlan> mtls = check_client_verification(input, plan, update)) {
+    return *mtls;
+  }
+  if (update) {
     plan.action = Action::Update;
     plan.reason = why + ": rewriting certificate object " + plan.bound_ssl_id + " in place as '" +
                   plan.certificate_name + "'";

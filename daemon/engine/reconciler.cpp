@@ -27,8 +27,10 @@
 #include <algorithm>
 #include <atomic>
 
+#include "daemon/core/in_quotes.h"
 #include "daemon/engine/cleanup.h"
 #include "daemon/engine/worker_pool.h"
+#include "daemon/sys/atomic_file.h"
 
 namespace apig_certd::engine {
 
@@ -141,6 +143,7 @@ void replan_before_write(TargetRun& run, Pass& pass, apig::Client& client, Syste
   // detail; ours carry their expiry day in the name (plan.h, date_from_name).
   input.remote.bound_not_after.reset();
   input.remote.cname_status = domain->cname_status;
+  input.remote.client_verification = domain->uses_client_verification();
   run.poll.cname = domain->cname_status;
   PlanInput again;
   again.settings = &pass.config;
@@ -148,6 +151,23 @@ void replan_before_write(TargetRun& run, Pass& pass, apig::Client& client, Syste
   again.options = pass.options.plan;
   again.targets.push_back(std::move(input));
   run.replanned = std::move(plan(again).front());
+}
+
+// The most a client_ca bundle may hold: hundreds of CA certificates.
+constexpr std::size_t kMaxClientCaBytes = std::size_t{1} << 20;
+
+// client_ca, read at each write (CA bundles change rarely, and only mTLS targets have one):
+// a regular file of PEM certificates.
+Result<std::string> read_client_ca(const std::string& path) {
+  Result<std::string> text = sys::read_small_file(path, kMaxClientCaBytes);
+  if (!text) {
+    return fail(std::move(text.error()).with_context("reading client_ca"));
+  }
+  if (text->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return fail(Error(ErrorCode::InvalidArgument,
+                      "client_ca " + in_quotes(path) + " holds no PEM certificate"));
+  }
+  return text;
 }
 
 void execute_one(TargetRun& run, const cert::Bundle& bundle, Pass& pass, apig::Client& client,
@@ -174,9 +194,20 @@ void execute_one(TargetRun& run, const cert::Bundle& bundle, Pass& pass, apig::C
   job.update = plan.action == Action::Update;
   job.make_room = plan.make_room;
   job.replicas = pass.replicas();
-  run.write =
-      run_bind(job, {plan.certificate_name, bundle.certificate_pem(), &bundle.private_key_pem()},
-               client, pass.retry);
+  job.client_verification = observed.input.remote.client_verification;
+  std::string client_ca;
+  if (!observed.target->client_ca.empty()) {
+    Result<std::string> read = read_client_ca(observed.target->client_ca);
+    if (!read) {
+      run.write = BindResult{};
+      run.write->error = std::move(read.error());
+      return;
+    }
+    client_ca = std::move(*read);
+  }
+  run.write = run_bind(
+      job, {plan.certificate_name, bundle.certificate_pem(), &bundle.private_key_pem(), client_ca},
+      client, pass.retry);
   pass.requests += run.write->requests;
   pass.writes += run.write->writes;
   if (run.write->written) {

@@ -185,7 +185,8 @@ void read_domain(const toml::table& table, TargetSettings& target, Diagnostics& 
 // The port a TLS probe connects to when verify_address gives none (HTTPS).
 constexpr int kVerifyDefaultPort = 443;
 
-TargetSettings read_target(const toml::table& table, Diagnostics& diagnostics) {
+TargetSettings read_target(const toml::table& table, const LoadContext& context,
+                           Diagnostics& diagnostics) {
   check_unknown_keys(table, section("[[binding.target]]"), kSections, inline_secret_message,
                      diagnostics);
   TargetSettings target;
@@ -211,6 +212,12 @@ TargetSettings read_target(const toml::table& table, Diagnostics& diagnostics) {
                               R"("[2001:db8::1]:443")");
       }
     }
+  }
+  if (const auto required = read_bool(table, "require_resolved", diagnostics)) {
+    target.require_resolved = *required;
+  }
+  if (const auto client_ca = read_path(table, "client_ca", context.base_directory, diagnostics)) {
+    target.client_ca = *client_ca;
   }
   // A TLS client cannot ask for "*.example.com" by SNI: there is no name to probe.
   if (target.verify && target.domain.starts_with("*.")) {
@@ -252,8 +259,23 @@ void check_duplicate_target(const TargetSettings& target, const BindingSettings&
   }
 }
 
+// The one-step bind (strategy "replace") sends no trusted_root_ca: a client_ca there would
+// promise what the writes cannot keep.
+void check_client_ca(const toml::table& table, const BindingSettings& binding,
+                     const TargetSettings& target, Diagnostics& diagnostics) {
+  if (target.client_ca.empty() || binding.strategy != Strategy::Replace) {
+    return;
+  }
+  diagnostics.error(value_location(table, "client_ca", diagnostics),
+                    "'client_ca' needs strategy = \"update\" in binding " +
+                        in_quotes(binding.name) +
+                        " (the one-step bind of strategy \"replace\" cannot carry a CA); "
+                        "expected strategy = \"update\" on the binding, or no client_ca");
+}
+
 void read_targets(const toml::table& table, BindingSettings& binding, Seen& seen,
-                  Diagnostics& diagnostics) {
+                  LoadContext& context) {
+  Diagnostics& diagnostics = context.diagnostics;
   const toml::node* node = table.get("target");
   const toml::array* array = nullptr;
   if (node != nullptr && !(node->is_array() && node->as_array()->empty())) {
@@ -270,7 +292,9 @@ void read_targets(const toml::table& table, BindingSettings& binding, Seen& seen
     return;
   }
   for (const toml::node& element : *array) {
-    TargetSettings target = read_target(*element.as_table(), diagnostics);
+    const toml::table& target_table = *element.as_table();
+    TargetSettings target = read_target(target_table, context, diagnostics);
+    check_client_ca(target_table, binding, target, diagnostics);
     check_duplicate_target(target, binding, seen, diagnostics);
     binding.targets.push_back(std::move(target));
   }
@@ -322,7 +346,7 @@ void read_bindings(const toml::table& root, LoadContext& context, Settings& sett
     check_duplicate_name(binding, seen, diagnostics);
     read_sources(table, context, binding);
     read_options(table, binding, diagnostics);
-    read_targets(table, binding, seen, diagnostics);
+    read_targets(table, binding, seen, context);
     settings.bindings.push_back(std::move(binding));
   }
 }

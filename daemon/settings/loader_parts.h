@@ -42,8 +42,9 @@ inline constexpr std::array<std::string_view, 2> kRetryKeys{"initial", "max"};
 inline constexpr std::array<std::string_view, 9> kBindingKeys{
     "name",     "lineage", "cert",          "key",   "cert_name",
     "strategy", "cleanup", "keep_previous", "target"};
-inline constexpr std::array<std::string_view, 6> kTargetKeys{
-    "instance_id", "group_id", "domain", "domain_id", "verify", "verify_address"};
+inline constexpr std::array<std::string_view, 8> kTargetKeys{
+    "instance_id", "group_id",       "domain",           "domain_id",
+    "verify",      "verify_address", "require_resolved", "client_ca"};
 inline constexpr std::array<std::string_view, 4> kNotifyKeys{"url", "ca_file", "headers_file",
                                                              "on"};
 

@@ -118,6 +118,13 @@ struct TargetSettings {
   // to the domain itself) and the port (443 when not given).
   std::string verify_host;
   int verify_port = 443;
+  // false: the target is OK once the bind is confirmed by a re-read (and the probe, with
+  // verify), whatever the CNAME status says (a dedicated gateway's A record, an intranet
+  // domain); the status is still polled and shown.
+  bool require_resolved = true;
+  // The CA bundle (PEM) that an mTLS domain keeps trusting for client certificates: sent as
+  // trusted_root_ca with every write (strategy "update"). Empty: none. Read at each write.
+  std::string client_ca;
   SourceLocation location;
 };
 

@@ -237,6 +237,7 @@ HttpResponse Simulator::bind_certificate(const HttpRequest& /*request*/, const s
                           .facts = std::move(*facts),
                           .content = upload->cert_content,
                           .private_key_sha256 = crypto::sha256_hex(upload->private_key),
+                          .trusted_root_ca = {},
                           .private_key = Secret(upload->private_key),
                           .created = now,
                           .updated = now};
@@ -245,6 +246,8 @@ HttpResponse Simulator::bind_certificate(const HttpRequest& /*request*/, const s
   const json body = bind_response_json(*instance, *group, *domain, certificate);
   const std::string id = certificate.id;
   model_.certificates.emplace(id, std::move(certificate));
+  // The one-step bind carries no CA: a domain that verified clients stops doing so.
+  settle_client_verification(*domain, model_);
   return json_response(201, body);
 }
 
@@ -372,14 +375,33 @@ HttpResponse Simulator::update_certificate(const HttpRequest& /*request*/, const
   if (!facts) {
     return error_response(facts.error(), request_id);
   }
+  // The PUT body is the create body, with its defaults (REFERENCE.md §2.9): a type left out
+  // reads as "global", which an instance object cannot become (our assumption: APIG.2012).
+  if (upload->type.value_or("global") != certificate->type ||
+      (certificate->type == "instance" &&
+       upload->instance_id.value_or("") != certificate->instance_id)) {
+    const std::string field =
+        upload->type.value_or("global") != certificate->type ? "type" : "instance_id";
+    return error_response({400, "APIG.2012",
+                           "Invalid parameter value, parameterName:" + field +
+                               " (a certificate's type and instance cannot change)"},
+                          request_id);
+  }
+  if (upload->algorithm_type && *upload->algorithm_type != facts->algorithm_type) {
+    return error_response(
+        {400, "APIG.2012", "Invalid parameter value, parameterName:algorithm_type"}, request_id);
+  }
   certificate->name = upload->name;
   certificate->facts = std::move(*facts);
   certificate->content = upload->cert_content;
   certificate->private_key_sha256 = crypto::sha256_hex(upload->private_key);
   certificate->private_key = Secret(upload->private_key);
+  // Left out, the CA is gone: client verification on its domains with it.
+  certificate->trusted_root_ca = upload->trusted_root_ca.value_or("");
   certificate->updated = clock_.now();
   for (Domain* domain : bound) {
     restart_cname_sequence(*domain);
+    settle_client_verification(*domain, model_);
   }
   return json_response(200, certificate_json(*certificate, model_));
 }

@@ -150,6 +150,16 @@ Domain* find_domain(Group& group, std::string_view id) {
   return found == group.domains.end() ? nullptr : &*found;
 }
 
+void settle_client_verification(Domain& domain, const Model& model) {
+  for (const std::string& id : domain.certificate_ids) {
+    const Certificate* certificate = model.find_certificate(id);
+    if (certificate == nullptr || certificate->trusted_root_ca.empty()) {
+      domain.verified_client_certificate_enabled = false;
+      return;
+    }
+  }
+}
+
 void restart_cname_sequence(Domain& domain) {
   if (!domain.cname_sequence.empty()) {
     domain.cname_step = 0;

@@ -36,6 +36,8 @@ struct Certificate {
   CertificateFacts facts;
   std::string content;             // The PEM as uploaded (certificates are public).
   std::string private_key_sha256;  // What the admin API shows: never the key itself.
+  // The CA that client certificates are checked against on mTLS domains (PEM), or empty.
+  std::string trusted_root_ca;
   // The key as uploaded, kept in memory only so the TLS listener (tls_listener.h) can serve
   // the certificate; never rendered, logged or written anywhere. Empty for seeded
   // certificates (the listener cannot serve those).
@@ -59,6 +61,10 @@ struct Domain {
   // The next index into cname_sequence; set by a bind, advanced by each group read.
   std::optional<std::size_t> cname_step;
   std::string min_ssl_version = "TLSv1.1";
+  // mTLS: clients must present a certificate issued by a bound certificate's trusted_root_ca.
+  // A write that leaves a bound certificate without a CA switches it off (our reading of
+  // REFERENCE.md §2.6: "default true if the bound cert has trusted_root_ca").
+  bool verified_client_certificate_enabled = false;
   // The certificates bound, at most one per algorithm (RSA, ECC, SM2: url_domains[].ssl_infos),
   // in the order they were bound.
   std::vector<std::string> certificate_ids;
@@ -110,6 +116,10 @@ struct Model {
 
 Group* find_group(Instance& instance, std::string_view id);
 Domain* find_domain(Group& group, std::string_view id);
+
+// After a write to `domain`'s certificates: client verification stays on only while every
+// bound certificate carries a CA.
+void settle_client_verification(Domain& domain, const Model& model);
 
 // Starts the domain's cname_sequence over (after a bind); no-op for an empty sequence.
 void restart_cname_sequence(Domain& domain);

@@ -19,7 +19,7 @@ json ssl_info_json(const Certificate& certificate) {
       {"ssl_name", certificate.name},
       {"algorithm_type", certificate.facts.algorithm_type},
       {"type", certificate.type == "instance" ? 1 : 2},
-      {"is_has_trusted_root_ca", false},
+      {"is_has_trusted_root_ca", !certificate.trusted_root_ca.empty()},
   };
 }
 
@@ -34,6 +34,7 @@ json certificate_state_json(const Certificate& certificate) {
       {"algorithm_type", certificate.facts.algorithm_type},
       {"private_key_sha256", certificate.private_key_sha256},
       {"content", certificate.content},
+      {"trusted_root_ca", certificate.trusted_root_ca},
   };
 }
 
@@ -44,6 +45,7 @@ json domain_state_json(const Domain& domain) {
       {"cname_status", domain.cname_status},
       {"cname_sequence", domain.cname_sequence},
       {"certificate_ids", domain.certificate_ids},
+      {"verified_client_certificate_enabled", domain.verified_client_certificate_enabled},
   };
   // The last certificate bound (what the TLS listener serves), null when none: what tests
   // written for one certificate per domain read.
@@ -80,9 +82,11 @@ json url_domain_json(const Domain& domain, const Model& model) {
   // ssl_id/ssl_name show the RSA certificate only (REFERENCE.md §2.7); ssl_infos every one.
   const Certificate* rsa = model.in_slot(domain, "RSA");
   json ssl_infos = json::array();
+  bool every_one_has_a_ca = !domain.certificate_ids.empty();
   for (const std::string& id : domain.certificate_ids) {
     if (const Certificate* certificate = model.find_certificate(id)) {
       ssl_infos.push_back(ssl_info_json(*certificate));
+      every_one_has_a_ca = every_one_has_a_ca && !certificate->trusted_root_ca.empty();
     }
   }
   return {
@@ -92,8 +96,8 @@ json url_domain_json(const Domain& domain, const Model& model) {
       {"ssl_id", rsa != nullptr ? rsa->id : ""},
       {"ssl_name", rsa != nullptr ? rsa->name : ""},
       {"min_ssl_version", domain.min_ssl_version},
-      {"verified_client_certificate_enabled", false},
-      {"is_has_trusted_root_ca", false},
+      {"verified_client_certificate_enabled", domain.verified_client_certificate_enabled},
+      {"is_has_trusted_root_ca", every_one_has_a_ca},
       {"ingress_http_port", 80},
       {"ingress_https_port", 443},
       {"ssl_infos", std::move(ssl_infos)},
@@ -171,7 +175,7 @@ json certificate_json(const Certificate& certificate, const Model& model) {
       {"signature_algorithm", facts.signature_algorithm},
       {"create_time", iso_time(certificate.created)},
       {"update_time", iso_time(certificate.updated)},
-      {"is_has_trusted_root_ca", false},
+      {"is_has_trusted_root_ca", !certificate.trusted_root_ca.empty()},
       {"algorithm_type", facts.algorithm_type},
   };
 }

@@ -175,10 +175,12 @@ Result<Certificate> parse_certificate(const Reader& entry, SystemTime now) {
   auto algorithm = entry.string("algorithm_type", std::string("RSA"));
   auto type = entry.string("type", std::string("global"));
   auto instance_id = entry.string("instance_id", std::string("common"));
-  if (!id || !name || !content || !not_after || !algorithm || !type || !instance_id) {
+  auto trusted_root_ca = entry.string("trusted_root_ca", std::string());
+  if (!id || !name || !content || !not_after || !algorithm || !type || !instance_id ||
+      !trusted_root_ca) {
     return fail(invalid_seed(entry.path(),
                              "expected {id, name, cert_content?, not_after?, san?, "
-                             "algorithm_type?, type?, instance_id?} strings"));
+                             "algorithm_type?, type?, instance_id?, trusted_root_ca?} strings"));
   }
   Certificate certificate;
   certificate.id = *id;
@@ -186,6 +188,7 @@ Result<Certificate> parse_certificate(const Reader& entry, SystemTime now) {
   certificate.type = *type;
   certificate.instance_id = *instance_id;
   certificate.content = *content;
+  certificate.trusted_root_ca = *trusted_root_ca;
   certificate.created = now;
   certificate.updated = now;
   if (!content->empty()) {
@@ -241,10 +244,13 @@ Result<Domain> parse_domain(const Reader& entry, const Model& model) {
   auto certificate = entry.string("certificate_id", std::string());
   auto min_ssl_version = entry.string("min_ssl_version", std::string("TLSv1.1"));
   auto status = entry.integer("cname_status", 3);
-  if (!id || !name || !certificate || !min_ssl_version || !status) {
+  const auto verifies = entry.value().find("verified_client_certificate_enabled");
+  if (!id || !name || !certificate || !min_ssl_version || !status ||
+      (verifies != entry.value().end() && !verifies->is_boolean())) {
     return fail(invalid_seed(entry.path(),
                              "expected {id?, domain, cname_status?, cname_sequence?, "
-                             "min_ssl_version?, certificate_id?}"));
+                             "min_ssl_version?, certificate_id?, "
+                             "verified_client_certificate_enabled?}"));
   }
   if (*status < 1 || *status > 4) {
     return fail(invalid_seed(entry.child_path("cname_status"), "expected 1..4"));
@@ -263,6 +269,8 @@ Result<Domain> parse_domain(const Reader& entry, const Model& model) {
                 .cname_sequence = std::move(*sequence),
                 .cname_step = std::nullopt,
                 .min_ssl_version = *min_ssl_version,
+                .verified_client_certificate_enabled =
+                    verifies != entry.value().end() && verifies->get<bool>(),
                 .certificate_ids = certificate->empty() ? std::vector<std::string>{}
                                                         : std::vector<std::string>{*certificate}};
 }

@@ -42,7 +42,22 @@ tl::expected<Upload, ApigError> read_upload(std::string_view body) {
         400, "APIG.2012",
         "Invalid parameter value, parameterName:name. Please refer to the support documentation"});
   }
-  return Upload{std::move(values[0]), std::move(values[1]), std::move(values[2])};
+  Upload upload{std::move(values[0]), std::move(values[1]), std::move(values[2]), {}, {}, {}, {}};
+  for (auto [key, field] :
+       {std::pair{"type", &upload.type}, std::pair{"instance_id", &upload.instance_id},
+        std::pair{"algorithm_type", &upload.algorithm_type},
+        std::pair{"trusted_root_ca", &upload.trusted_root_ca}}) {
+    const auto found = parsed.find(key);
+    if (found == parsed.end() || found->is_null()) {
+      continue;
+    }
+    if (!found->is_string()) {
+      return tl::unexpected(ApigError{
+          400, "APIG.2012", "Invalid parameter value, parameterName:" + std::string(key)});
+    }
+    *field = found->get<std::string>();
+  }
+  return upload;
 }
 
 }  // namespace apig_certd::sim

@@ -138,7 +138,7 @@ class ApigClientTest : public ::testing::Test {
   }
 
   apig::CertificateUpload upload(std::string_view name = "www_20270101_abcdef01") const {
-    return {name, certificate_pem_ = chain_.fullchain(), &key_};
+    return {name, certificate_pem_ = chain_.fullchain(), &key_, {}};
   }
 
   // Every error text the test saw, scanned for secrets at the end.
@@ -196,8 +196,11 @@ TEST_F(ApigClientTest, EveryCallHappyPathWithAkSk) {
   ASSERT_TRUE(details) << details.error().to_string();
   EXPECT_EQ(details->san, std::vector<std::string>{"www.example.com"});
 
+  Result<apig::Certificate> current = client.get_certificate(bound->ssl_id);
+  ASSERT_TRUE(current) << current.error().to_string();
+  EXPECT_EQ(current->id, bound->ssl_id);
   Result<apig::Certificate> updated =
-      client.update_certificate(bound->ssl_id, upload("www_renewed"));
+      client.update_certificate(bound->ssl_id, upload("www_renewed"), *current);
   ASSERT_TRUE(updated) << updated.error().to_string();
   EXPECT_EQ(client.get_bound_certificate(kInstance, kGroup, kDomainId, bound->ssl_id)->name,
             "www_renewed");
@@ -267,7 +270,7 @@ TEST_F(ApigClientTest, EveryValidationCodeSurfacesWithItsHint) {
   for (const Attempt& attempt : attempts) {
     const Secret key(attempt.key);
     Result<apig::BoundDomain> bound = client.bind_certificate(
-        kInstance, kGroup, kDomainId, {attempt.name, attempt.certificate, &key});
+        kInstance, kGroup, kDomainId, {attempt.name, attempt.certificate, &key, {}});
     ASSERT_FALSE(bound) << attempt.expected.expected_code;
     remember(bound.error());
     EXPECT_EQ(bound.error().code(), ErrorCode::InvalidArgument);

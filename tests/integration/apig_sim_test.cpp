@@ -469,9 +469,15 @@ TEST_F(ApigSimTest, PutRewritesACertificateInPlace) {
   const TestChain renewed =
       make_chain({.sans = {"shop.example.com"}, .not_after_offset = std::chrono::hours(24 * 200)},
                  KeyKind::Rsa2048);
-  const auto result = client_->Put(apig("/certificates/" + id).c_str(), auth(),
-                                   upload(renewed.fullchain(), renewed.key.pem(), "renewed").dump(),
-                                   "application/json");
+  // The PUT body is the create body: an instance object needs its type and instance again.
+  json body = upload(renewed.fullchain(), renewed.key.pem(), "renewed");
+  const auto untyped =
+      client_->Put(apig("/certificates/" + id).c_str(), auth(), body.dump(), "application/json");
+  EXPECT_EQ(error_code(untyped), "APIG.2012");
+  body["type"] = "instance";
+  body["instance_id"] = kInstance;
+  const auto result =
+      client_->Put(apig("/certificates/" + id).c_str(), auth(), body.dump(), "application/json");
   ASSERT_TRUE(result);
   ASSERT_EQ(result->status, 200) << result->body;
   EXPECT_EQ(body_of(result)["name"], "renewed");

@@ -55,7 +55,7 @@ TEST_F(ClientTest, BindPostsNameContentAndKeyAsJson) {
       R"({"id":"d1","url_domain":"a.example.com","ssl_id":"s9","ssl_name":"n_1234","status":3})");
   const Secret key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
   const Result<BoundDomain> bound = client_.bind_certificate(
-      "inst", "g1", "d1", {"n_1234", "-----BEGIN CERTIFICATE-----\n", &key});
+      "inst", "g1", "d1", {"n_1234", "-----BEGIN CERTIFICATE-----\n", &key, {}});
   ASSERT_TRUE(bound) << bound.error().to_string();
   EXPECT_EQ(bound->ssl_id, "s9");
   const testing::RecordedRequest& sent = transport_.requests().at(0);
@@ -100,6 +100,29 @@ TEST_F(ClientTest, NoRetryWhenRefreshCannotHelp) {
   EXPECT_EQ(transport_.requests().size(), 1U);
 }
 
+// APIG.1005 is a missing permission (the code table lists it as 401): a fresh token would
+// be refused the same way, so none is fetched.
+TEST_F(ClientTest, NoPermissionIsNotATokenProblem) {
+  transport_.respond(401, R"({"error_code":"APIG.1005","error_msg":"No permissions"})");
+  const Result<Group> group = client_.get_group("inst", "g1");
+  ASSERT_FALSE(group);
+  EXPECT_EQ(authenticator_.refreshes_, 0);
+  EXPECT_EQ(transport_.requests().size(), 1U);
+  EXPECT_NE(group.error().to_string().find("grant the IAM user"), std::string::npos)
+      << group.error().to_string();
+}
+
+// error_msg comes in English, whatever the account's language.
+TEST_F(ClientTest, EveryRequestAsksForEnglishMessages) {
+  transport_.respond(200, R"({"id":"g1"})");
+  transport_.respond(204, "");
+  ASSERT_TRUE(client_.get_group("inst", "g1"));
+  ASSERT_TRUE(client_.delete_certificate("c1"));
+  for (const testing::RecordedRequest& sent : transport_.requests()) {
+    EXPECT_EQ(sent.header("X-Language"), "en-us") << sent.method << " " << sent.url;
+  }
+}
+
 TEST_F(ClientTest, TransportErrorsKeepTheirCodeAndGainContext) {
   transport_.fail_with(Error(ErrorCode::Timeout, "GET https://apig.example/...: timed out"));
   const Result<Group> group = client_.get_group("inst", "g1");
@@ -117,7 +140,7 @@ TEST_F(ClientTest, DeleteAndUpdatePaths) {
       "https://apig.example/v2/proj/apigw/instances/inst/api-groups/g1/domains/d1/certificate/s1");
   transport_.respond(200, R"({"id":"s1","name":"n_2222"})");
   const Secret key("k");
-  ASSERT_TRUE(client_.update_certificate("s1", {"n_2222", "c", &key}));
+  ASSERT_TRUE(client_.update_certificate("s1", {"n_2222", "c", &key, {}}, {}));
   EXPECT_EQ(transport_.requests()[1].method, "PUT");
   EXPECT_EQ(transport_.requests()[1].url, "https://apig.example/v2/proj/apigw/certificates/s1");
 }

@@ -103,7 +103,8 @@ settings::Settings config_with(int targets) {
   settings::BindingSettings binding;
   binding.name = "www";
   for (int i = 0; i < targets; ++i) {
-    binding.targets.push_back({"i", "g", "d" + std::to_string(i), "", false, "", "", 443, {}});
+    binding.targets.push_back(
+        {"i", "g", "d" + std::to_string(i), "", false, "", "", 443, true, "", {}});
   }
   config.bindings.push_back(binding);
   return config;

@@ -55,9 +55,14 @@ Answer group_serving(std::string name) {
 Answer empty(long status) {
   return [=](testing::FakeTransport& t) { t.respond(status, ""); };
 }
-Answer certificate() {
-  return [](testing::FakeTransport& t) {
-    t.respond(200, R"({"id":"old","name":"www_20270101_abcdef01"})");
+// The certificate object "old" (GET or PUT /certificates/old): an instance object of i1
+// with an ECC key, carrying a CA for client certificates when `with_ca`.
+Answer certificate(bool with_ca = false) {
+  return [=](testing::FakeTransport& t) {
+    t.respond(200, std::string(R"({"id":"old","name":"www_20270101_abcdef01","type":"instance",)"
+                               R"("instance_id":"i1","algorithm_type":"ECC",)"
+                               R"("is_has_trusted_root_ca":)") +
+                       (with_ca ? "true}" : "false}"));
   };
 }
 
@@ -79,11 +84,12 @@ BindJob job_for(const settings::TargetSettings& target) {
 }
 
 // Runs `job` over a client whose transport is `transport`.
-BindResult bind(testing::FakeTransport& transport, const BindJob& job, RetryBudget& retry) {
+BindResult bind_with(testing::FakeTransport& transport, const BindJob& job, RetryBudget& retry,
+                     std::string_view client_ca = {}) {
   NoAuth auth;
   apig::Client client(transport, auth, {"https://apig.example", "proj", seconds(5)});
   const Secret key("key");
-  return run_bind(job, {kOurs, "cert", &key}, client, retry);
+  return run_bind(job, {kOurs, "cert", &key, client_ca}, client, retry);
 }
 
 struct Row {
@@ -93,7 +99,9 @@ struct Row {
   bool update = false;
   MakeRoom make_room = MakeRoom::Delete;
   bool replicas = false;
-  bool stop = false;  // the daemon is stopping
+  bool stop = false;                 // the daemon is stopping
+  bool client_verification = false;  // the domain verifies client certificates (mTLS)
+  std::string client_ca{};           // the upload's trusted_root_ca
   std::vector<Answer> answers{};
   // Expected.
   std::vector<std::string> requests{};  // "POST", "GET", ...
@@ -103,6 +111,7 @@ struct Row {
   std::vector<std::string> deleted{};
   std::vector<std::string> detached{};
   int sleeps = 0;
+  std::vector<std::string> put_body_has{};  // in every PUT's body
 };
 
 class BindTest : public ::testing::TestWithParam<Row> {};
@@ -128,7 +137,8 @@ TEST_P(BindTest, FollowsItsEdges) {
   job.update = row.update;
   job.make_room = row.make_room;
   job.replicas = row.replicas;
-  const BindResult result = bind(transport, job, retry);
+  job.client_verification = row.client_verification;
+  const BindResult result = bind_with(transport, job, retry, row.client_ca);
 
   std::vector<std::string> methods;
   for (const testing::RecordedRequest& request : transport.requests()) {
@@ -154,6 +164,11 @@ TEST_P(BindTest, FollowsItsEdges) {
       EXPECT_EQ(request.method, "POST");
       EXPECT_TRUE(request.url.ends_with("/domains/d1/certificates/detach")) << request.url;
       EXPECT_EQ(request.body, R"({"certificate_ids":["old"]})");
+    }
+    for (const std::string& part : row.put_body_has) {
+      if (request.method == "PUT") {
+        EXPECT_NE(request.body.find(part), std::string::npos) << request.body;
+      }
     }
     if (request.method == "DELETE") {
       EXPECT_TRUE(request.url.ends_with("/domains/d1/certificate/old")) << request.url;
@@ -270,28 +285,65 @@ const std::vector<Row> kRows = {
      .answers = {apig_error(503, "APIG.9999")},
      .requests = {"POST"},
      .error = "not retried: apig-certd is stopping"},
+    // A PUT sends the create body: the object's own type, instance and algorithm go back, or
+    // APIG would read the defaults (a global RSA object).
     {.name = "UpdateRewritesOurObjectInPlace",
      .bound_ssl_id = "old",
      .update = true,
-     .answers = {certificate()},
-     .requests = {"PUT"},
+     .answers = {certificate(), certificate()},
+     .requests = {"GET", "PUT"},
      .written = true,
-     .ssl_id = "old"},
+     .ssl_id = "old",
+     .put_body_has = {R"("type":"instance")", R"("instance_id":"i1")",
+                      R"("algorithm_type":"ECC")"}},
     {.name = "UpdateOfAnObjectDeletedInTheConsoleBindsAfresh",
      .bound_ssl_id = "old",
      .update = true,
-     .answers = {apig_error(404, "APIG.3010"), bound_now()},
-     .requests = {"PUT", "POST"},
+     .answers = {apig_error(404, "APIG.3021"), bound_now()},
+     .requests = {"GET", "POST"},
+     .written = true,
+     .ssl_id = "new"},
+    {.name = "UpdateOfAnObjectDeletedBetweenReadAndWriteBindsAfresh",
+     .bound_ssl_id = "old",
+     .update = true,
+     .answers = {certificate(), apig_error(404, "APIG.3021"), bound_now()},
+     .requests = {"GET", "PUT", "POST"},
      .written = true,
      .ssl_id = "new"},
     {.name = "AnIdempotentUpdateIsRetriedWithoutAReRead",
      .bound_ssl_id = "old",
      .update = true,
-     .answers = {apig_error(503, "APIG.9999"), certificate()},
-     .requests = {"PUT", "PUT"},
+     .answers = {certificate(), apig_error(503, "APIG.9999"), certificate(), certificate()},
+     .requests = {"GET", "PUT", "GET", "PUT"},
      .written = true,
      .ssl_id = "old",
      .sleeps = 1},
+    // mTLS: the CA goes into every PUT; an object with a CA is never rewritten without one,
+    // and a vanished object is not replaced by a bind, which would switch verification off.
+    {.name = "UpdateCarriesTheClientCa",
+     .bound_ssl_id = "old",
+     .update = true,
+     .client_verification = true,
+     .client_ca = "-----BEGIN CERTIFICATE-----\nCA\n",
+     .answers = {certificate(true), certificate(true)},
+     .requests = {"GET", "PUT"},
+     .written = true,
+     .ssl_id = "old",
+     .put_body_has = {R"("trusted_root_ca":"-----BEGIN CERTIFICATE-----\nCA\n")"}},
+    {.name = "AnObjectWithACaIsNeverRewrittenWithoutOne",
+     .bound_ssl_id = "old",
+     .update = true,
+     .answers = {certificate(true)},
+     .requests = {"GET"},
+     .error = "would drop it"},
+    {.name = "AVanishedObjectOnAnMtlsDomainIsNotReplacedByABind",
+     .bound_ssl_id = "old",
+     .update = true,
+     .client_verification = true,
+     .client_ca = "-----BEGIN CERTIFICATE-----\nCA\n",
+     .answers = {apig_error(404, "APIG.3021")},
+     .requests = {"GET"},
+     .error = "cannot carry client_ca"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Edges, BindTest, ::testing::ValuesIn(kRows),
@@ -310,7 +362,7 @@ TEST(BindBudgetTest, GivesUpWhenTheNextBackoffWouldPassTheDeadline) {
   std::mt19937_64 random(7);
   RetryBudget retry(clock, retry_settings, std::nullopt, seconds(100), random, nullptr);
   const settings::TargetSettings target = the_target();
-  const BindResult result = bind(transport, job_for(target), retry);
+  const BindResult result = bind_with(transport, job_for(target), retry);
   EXPECT_FALSE(result.written);
   ASSERT_TRUE(result.error);
   EXPECT_NE(result.error->to_string().find("giving up after poll.timeout"), std::string::npos);

@@ -70,7 +70,7 @@ int one_round(testing::FakeTransport& transport, std::vector<CnameCheck>& checks
 
 CnameCheck check_of(const settings::TargetSettings& target, apig::CnameStatus recorded,
                     std::string serving = "site_ours") {
-  return {"site", recorded, {&target, std::move(serving), recorded, {}, {}}};
+  return {"site", recorded, {&target, std::move(serving), recorded, {}, {}, false}};
 }
 
 TEST(CnamePoll, OneReadOfAGroupServesAllItsTargets) {

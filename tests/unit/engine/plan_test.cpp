@@ -389,6 +389,29 @@ struct RoomRow {
   MakeRoom expected = MakeRoom::Refuse;
 };
 
+// A valid RSA bundle, and the first target of `config` with certificate "old" named
+// `bound_name` in its slot.
+DiskObservation valid_rsa_disk() {
+  DiskObservation disk;
+  disk.certificate = DiskCertificate{
+      kNewSha, kNewName, kNow - hours(24), kNow + hours(24 * 80), apig::CertificateAlgorithm::Rsa,
+      {},      {}};
+  return disk;
+}
+
+TargetInput bound_input(const settings::Settings& config, const DiskObservation& disk,
+                        const std::string& bound_name) {
+  TargetInput input;
+  input.binding = &config.bindings[0];
+  input.target = &config.bindings[0].targets[0];
+  input.disk = &disk;
+  input.remote.status = RemoteObservation::Status::Found;
+  input.remote.domain_id = "d1";
+  input.remote.bound_ssl_id = "old";
+  input.remote.bound_name = bound_name;
+  return input;
+}
+
 TEST(PlanMakeRoom, DeletesOnlyOurInstanceObjects) {
   const std::vector<RoomRow> rows = {
       {"ours", true, apig::CertificateScope::Instance, "shop_20260101_bbbbbbbb",
@@ -408,22 +431,12 @@ TEST(PlanMakeRoom, DeletesOnlyOurInstanceObjects) {
   };
   for (const RoomRow& row : rows) {
     const settings::Settings config = shop_config(row.drift, settings::Strategy::Replace);
-    DiskObservation disk;
-    disk.certificate = DiskCertificate{
-        kNewSha, kNewName, kNow - hours(24), kNow + hours(24 * 80), apig::CertificateAlgorithm::Rsa,
-        {},      {}};
+    const DiskObservation disk = valid_rsa_disk();
     state::TargetState target_state;
     if (row.created_by_us) {
       target_state.created.push_back({"old", row.bound_name, "bb", kNow, std::nullopt, ""});
     }
-    TargetInput input;
-    input.binding = &config.bindings[0];
-    input.target = &config.bindings[0].targets[0];
-    input.disk = &disk;
-    input.remote.status = RemoteObservation::Status::Found;
-    input.remote.domain_id = "d1";
-    input.remote.bound_ssl_id = "old";
-    input.remote.bound_name = row.bound_name;
+    TargetInput input = bound_input(config, disk, row.bound_name);
     input.remote.bound_scope = row.scope;
     input.state = &target_state;
     PlanInput plan_input;
@@ -434,6 +447,55 @@ TEST(PlanMakeRoom, DeletesOnlyOurInstanceObjects) {
     const std::vector<TargetPlan> plans = plan(plan_input);
     ASSERT_EQ(plans.size(), 1U);
     EXPECT_EQ(plans[0].make_room, row.expected) << row.name;
+  }
+}
+
+// mTLS: on a domain that verifies client certificates, only an update of our own object with
+// client_ca writes; everything else is refused before any write, for good (not retried).
+struct MtlsRow {
+  std::string name;
+  settings::Strategy strategy;
+  bool client_ca;
+  std::string bound_name;
+  bool client_verification;
+  Action expected;
+  std::string reason_part;
+};
+
+TEST(PlanClientVerification, WritesOnlyWhatKeepsTheCa) {
+  using settings::Strategy;
+  const std::vector<MtlsRow> rows = {
+      {"plain_domain", Strategy::Replace, false, "console_cert", false, Action::Bind, ""},
+      {"no_client_ca", Strategy::Replace, false, "shop_20260101_bbbbbbbb", true, Action::Skip,
+       "set client_ca"},
+      {"update_without_client_ca", Strategy::Update, false, "shop_20260101_bbbbbbbb", true,
+       Action::Skip, "set client_ca"},
+      {"update_of_ours", Strategy::Update, true, "shop_20260101_bbbbbbbb", true, Action::Update,
+       ""},
+      {"update_of_a_foreign_object", Strategy::Update, true, "console_cert", true, Action::Skip,
+       "'console_cert' is not one"},
+  };
+  for (const MtlsRow& row : rows) {
+    settings::Settings config = shop_config(settings::DriftPolicy::Repair, row.strategy);
+    if (row.client_ca) {
+      config.bindings[0].targets[0].client_ca = "/etc/apig-certd/clients.pem";
+    }
+    const DiskObservation disk = valid_rsa_disk();
+    TargetInput input = bound_input(config, disk, row.bound_name);
+    input.remote.client_verification = row.client_verification;
+    PlanInput plan_input;
+    plan_input.settings = &config;
+    plan_input.targets.push_back(input);
+    plan_input.now = kNow;
+    const std::vector<TargetPlan> plans = plan(plan_input);
+    ASSERT_EQ(plans.size(), 1U);
+    EXPECT_EQ(plans[0].action, row.expected) << row.name << ": " << plans[0].reason;
+    EXPECT_NE(plans[0].reason.find(row.reason_part), std::string::npos)
+        << row.name << ": " << plans[0].reason;
+    if (row.expected == Action::Skip) {
+      EXPECT_TRUE(plans[0].failure) << row.name;
+      EXPECT_FALSE(plans[0].retryable) << row.name;
+    }
   }
 }
 

@@ -24,7 +24,7 @@ settings::Settings two_bindings() {
     settings::BindingSettings binding;
     binding.name = name;
     binding.targets.push_back(
-        {"i", "g", std::string(name) + ".example.com", "", false, "", "", 443, {}});
+        {"i", "g", std::string(name) + ".example.com", "", false, "", "", 443, true, "", {}});
     config.bindings.push_back(binding);
   }
   config.daemon.rescan_interval = hours(1);

@@ -220,6 +220,10 @@ TEST(SettingsGoodConfig, FullParsesEveryKey) {
   EXPECT_EQ(first.targets[1].instance_id, "f0fa1789-3b76-433b-a787-9892951c620e");
   EXPECT_TRUE(first.targets[1].domain.empty());
   EXPECT_EQ(first.targets[1].domain_id, "5a7bb5e6ec5f4d0b9c3d11b0a4ef2c2e");
+  EXPECT_TRUE(first.targets[0].require_resolved);  // The default.
+  EXPECT_TRUE(first.targets[0].client_ca.empty());
+  EXPECT_FALSE(first.targets[1].require_resolved);
+  EXPECT_EQ(first.targets[1].client_ca, directory / "ca" / "clients.pem");
 
   const BindingSettings& second = settings.bindings[1];
   EXPECT_EQ(second.name, "wildcard");

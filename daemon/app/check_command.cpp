@@ -173,6 +173,24 @@ std::string_view describe_cname(apig::CnameStatus status) {
   return "CNAME status unknown";
 }
 
+// An mTLS domain is written only with its CA (DESIGN.md §4 step 5): say so before a renewal
+// finds out.
+void check_client_verification(const apig::UrlDomain& domain, TargetVerdict& verdict) {
+  if (!domain.uses_client_verification()) {
+    return;
+  }
+  if (verdict.target->client_ca.empty()) {
+    verdict.errors.push_back(
+        "online: the domain verifies client certificates (mTLS), and a renewal without its CA "
+        "would switch that off, so none will be written: set client_ca = \"PATH\" on this "
+        "target (the CA bundle to keep trusting) and strategy = \"update\" on binding '" +
+        verdict.binding->name + "'");
+    return;
+  }
+  verdict.facts.emplace_back(
+      "online: verifies client certificates (mTLS); client_ca is sent with every write");
+}
+
 // Adds what APIG says about each target: its domain_id and what is bound there now.
 void check_online(ApigSession& session, std::vector<TargetVerdict>& verdicts) {
   std::map<std::pair<std::string, std::string>, Result<apig::Group>> groups;
@@ -205,6 +223,7 @@ void check_online(ApigSession& session, std::vector<TargetVerdict>& verdicts) {
     verdict.facts.push_back("online: domain_id " + domain->id + ", " +
                             std::string(describe_cname(domain->cname_status)) + ", " +
                             (bound.empty() ? "no certificate bound" : "serving '" + bound + "'"));
+    check_client_verification(*domain, verdict);
   }
 }
 

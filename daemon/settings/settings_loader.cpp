@@ -416,7 +416,21 @@ std::optional<std::string> check_endpoint(std::string_view value, std::string_vi
   return normalized;
 }
 
+// The regions with an IAM endpoint of their own, as Huawei's Go SDK lists them
+// (core/auth/internal/iam_endpoint.go, plus eu-west-101 from services/iam/v3/region); the SDK
+// sends every other region to the global endpoint, and so do we.
+constexpr std::array<std::string_view, 27> kRegionalIam{
+    "af-south-1",     "ae-ad-1",        "ap-southeast-1",   "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "cn-east-2",      "cn-east-3",        "cn-east-4",      "cn-east-5",
+    "cn-north-1",     "cn-north-2",     "cn-north-4",       "cn-north-9",     "cn-south-1",
+    "cn-south-2",     "cn-southwest-2", "eu-west-0",        "eu-west-101",    "la-north-2",
+    "la-south-2",     "me-east-1",      "my-kualalumpur-1", "na-mexico-1",    "ru-moscow-1",
+    "sa-brazil-1",    "tr-west-1"};
+
 std::string default_iam_endpoint(std::string_view region) {
+  if (std::find(kRegionalIam.begin(), kRegionalIam.end(), region) == kRegionalIam.end()) {
+    return "https://iam.myhuaweicloud.com";
+  }
   return default_endpoint("iam", region);
 }
 

@@ -81,6 +81,32 @@ TEST_F(MtlsTest, WithoutClientCaNothingIsWrittenAndTheReasonNamesTheKey) {
   expect_client_verification_kept();
 }
 
+// `check --online` says it before a renewal finds out: FAIL without client_ca, OK with it.
+TEST_F(MtlsTest, CheckOnlineNamesTheMissingClientCa) {
+  start_mtls_domain("site_20260101_00000000");
+  add_binding("site", {{"g1", kDomain}}, "strategy = \"update\"\n");
+  const auto check = [&] {
+    ProcessOptions options;
+    options.environment = {{"APIG_CERTD_CONFIG", ""}, {"JOURNAL_STREAM", ""}};
+    return run_process(
+        {APIG_CERTD_BINARY, "check", "--online", "--config", write_config().string()}, options);
+  };
+  const ProcessResult without = check();
+  EXPECT_EQ(without.exit_code, 1) << without.out << without.err;
+  EXPECT_TRUE(contains(without.out + without.err, "verifies client certificates (mTLS)"))
+      << without.out << without.err;
+  EXPECT_TRUE(contains(without.out + without.err, "set client_ca")) << without.out;
+
+  configure_client_ca();
+  bindings_.clear();
+  add_binding("site", {{"g1", kDomain}}, "strategy = \"update\"\n");
+  const ProcessResult with = check();
+  EXPECT_EQ(with.exit_code, 0) << with.out << with.err;
+  EXPECT_TRUE(contains(with.out + with.err, "client_ca is sent with every write"))
+      << with.out << with.err;
+  EXPECT_EQ(writes(), 0) << describe_requests();
+}
+
 TEST_F(MtlsTest, UpdateCarriesTheClientCaAndKeepsTheObjectsTypeAndInstance) {
   start_mtls_domain("site_20260101_00000000");  // ours by name: the state was lost
   configure_client_ca();

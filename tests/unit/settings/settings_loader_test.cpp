@@ -217,6 +217,19 @@ TEST_F(SettingsLoaderTest, EuWest101EndpointsUseTheEuDomain) {
   EXPECT_EQ(settings->auth.iam_endpoint, "https://iam.eu-west-101.myhuaweicloud.eu");
 }
 
+// A region without an IAM endpoint of its own gets the global one, as in Huawei's SDKs.
+TEST_F(SettingsLoaderTest, ARegionWithoutARegionalIamUsesTheGlobalOne) {
+  Environment environment;
+  environment.set("APIG_CERTD_PASSWORD", "PW");
+  const Result<Settings> settings =
+      load(config("[auth]\nmethod = \"password\"\ndomain = \"acct\"\nuser = \"bot\"\n",
+                  "region = \"cn-north-11\"\n"),
+           environment);
+  ASSERT_TRUE(settings.has_value()) << settings.error().to_string();
+  EXPECT_EQ(settings->apig.endpoint, "https://apig.cn-north-11.myhuaweicloud.com");
+  EXPECT_EQ(settings->auth.iam_endpoint, "https://iam.myhuaweicloud.com");
+}
+
 TEST_F(SettingsLoaderTest, EndpointsLoseTheirTrailingSlash) {
   const Result<Settings> settings =
       load(config("", "endpoint = \"https://apig.example.com:8443/\"\n"), aksk_environment());

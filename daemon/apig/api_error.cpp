@@ -20,7 +20,7 @@ struct Hint {
   std::string_view text;
 };
 
-constexpr std::array<Hint, 36> kHints{{
+constexpr std::array<Hint, 39> kHints{{
     {"APIG.1000", "no token was sent: check the [auth] configuration"},
     {"APIG.1001",
      "the token has expired: apig-certd fetches a new one for password auth; for token_file, "
@@ -31,6 +31,12 @@ constexpr std::array<Hint, 36> kHints{{
     {"APIG.1005",
      "the credentials lack permission for this call: grant the IAM user APIG certificate and "
      "domain permissions"},
+    {"APIG.1007",
+     "the credential carries no account (IAM domain): with password auth set [auth] domain to "
+     "the account name; a token must be a user token of that account"},
+    {"APIG.1008",
+     "APIG does not recognise the credential's account (IAM domain): check [auth] domain, the "
+     "region, and that the access key or token belongs to this account"},
     {"APIG.1101", "no permission on this API group: grant the IAM user access to it"},
     {"APIG.1115", "no permission on this certificate: grant the IAM user access to it"},
     {"APIG.1301", "no permission on this domain: grant the IAM user access to it"},
@@ -67,6 +73,10 @@ constexpr std::array<Hint, 36> kHints{{
      "the certificate expires after 2038-01-19T03:14:07Z, which APIG cannot store: reissue it with "
      "a shorter validity"},
     {"APIG.3305", "the domain name already exists in another API group or on another gateway"},
+    {"APIG.3325",
+     "an object of this name exists already: apig-certd's names carry the certificate's "
+     "fingerprint, so an object of that name on the same instance is this certificate and is "
+     "used"},
     {"APIG.3474", "the domain belongs to another API group: check group_id"},
     {"APIG.3708",
      "the certificate's key usage does not suit the domain: a server certificate needs "
@@ -173,6 +183,9 @@ ApigError apig_error(const Error& error) {
   const std::string& code = error.remote()->service_code;
   if (code == "APIG.2051") {
     return ApigError::DomainHasCertificate;
+  }
+  if (code == "APIG.3325") {
+    return ApigError::NameExists;
   }
   return code == "APIG.1005" ? ApigError::NoPermission : ApigError::Other;
 }

@@ -23,6 +23,7 @@ enum class ApigError {
   Other,                 // an APIG error the engine has no special handling for
   DomainHasCertificate,  // APIG.2051: the domain already has a certificate bound
   NoPermission,          // APIG.1005 (401 or 403): a missing permission, not a stale token
+  NameExists,            // APIG.3325 on a create: an object of that name exists already
 };
 
 // Which of the above `error` is.

@@ -27,7 +27,7 @@ Secret upload_body(const CertificateUpload& upload) {
 }
 
 // The create/update body of the certificate APIs: the upload plus what the object is.
-Secret update_body(const CertificateUpload& upload, const Certificate& current) {
+Secret object_body(const CertificateUpload& upload, const Certificate& current) {
   const std::string_view key =
       upload.private_key_pem != nullptr ? upload.private_key_pem->view() : std::string_view();
   std::vector<std::pair<std::string_view, std::string_view>> fields{
@@ -53,6 +53,18 @@ Result<T> with_what(Result<T> result, std::string_view what) {
     return fail(std::move(result.error()).with_context(std::string(what)));
   }
   return result;
+}
+
+// {"certificate_ids":[id]}, the body of attach and detach by domain.
+Secret certificate_ids_body(std::string_view certificate_id, bool verify_clients) {
+  std::string body = R"({"certificate_ids":[)";
+  append_json_string(body, certificate_id);
+  body += "]";
+  if (verify_clients) {
+    body += R"(,"verified_client_certificate_enabled":true)";
+  }
+  body += "}";
+  return Secret(std::move(body));
 }
 
 }  // namespace
@@ -155,13 +167,26 @@ Result<void> Client::detach_certificate(std::string_view instance_id, std::strin
                                         std::string_view certificate_id) {
   const std::string what = "detaching certificate '" + std::string(certificate_id) +
                            "' from domain '" + std::string(domain_id) + "'";
-  std::string body = R"({"certificate_ids":[)";
-  append_json_string(body, certificate_id);
-  body += "]}";
   Result<http::Response> response = call("POST",
                                          group_path(instance_id, group_id) + "/domains/" +
                                              auth::uri_encode(domain_id) + "/certificates/detach",
-                                         "", Secret(std::move(body)), what);
+                                         "", certificate_ids_body(certificate_id, false), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return {};
+}
+
+Result<void> Client::attach_certificate(std::string_view instance_id, std::string_view group_id,
+                                        std::string_view domain_id, std::string_view certificate_id,
+                                        bool verify_clients) {
+  const std::string what = "attaching certificate '" + std::string(certificate_id) +
+                           "' to domain '" + std::string(domain_id) + "'";
+  Result<http::Response> response =
+      call("POST",
+           group_path(instance_id, group_id) + "/domains/" + auth::uri_encode(domain_id) +
+               "/certificates/attach",
+           "", certificate_ids_body(certificate_id, verify_clients), what);
   if (!response) {
     return fail(std::move(response.error()));
   }
@@ -196,6 +221,57 @@ Result<Certificate> Client::get_certificate(std::string_view certificate_id) {
   return with_what(parse_certificate(response->body), what);
 }
 
+Result<Certificate> Client::create_certificate(const CertificateUpload& upload,
+                                               const Certificate& shape) {
+  const std::string what = "creating certificate '" + std::string(upload.name) + "' on instance '" +
+                           shape.instance_id + "'";
+  Result<http::Response> response =
+      call("POST", project_path() + "/certificates", "", object_body(upload, shape), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return with_what(parse_certificate(response->body), what);
+}
+
+Result<std::optional<Certificate>> Client::find_certificate(std::string_view name,
+                                                            std::string_view instance_id) {
+  const std::string what = "looking up certificate '" + std::string(name) + "' on instance '" +
+                           std::string(instance_id) + "'";
+  // `name` is a fuzzy filter in APIG's lists: the exact match is picked here.
+  const std::string query = "instance_id=" + auth::uri_encode(instance_id) +
+                            "&limit=500&name=" + auth::uri_encode(name) + "&type=instance";
+  Result<http::Response> response =
+      call("GET", project_path() + "/certificates", query, Secret(), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  Result<std::vector<Certificate>> certificates =
+      with_what(parse_certificate_list(response->body), what);
+  if (!certificates) {
+    return fail(std::move(certificates.error()));
+  }
+  for (Certificate& certificate : *certificates) {
+    if (certificate.name == name &&
+        (certificate.instance_id.empty() || certificate.instance_id == instance_id)) {
+      return std::optional<Certificate>(std::move(certificate));
+    }
+  }
+  return std::optional<Certificate>();
+}
+
+Result<long> Client::attached_domain_count(std::string_view certificate_id) {
+  const std::string what =
+      "reading the domains of certificate '" + std::string(certificate_id) + "'";
+  Result<http::Response> response = call(
+      "GET",
+      project_path() + "/certificates/" + auth::uri_encode(certificate_id) + "/attached-domains",
+      "limit=1", Secret(), what);
+  if (!response) {
+    return fail(std::move(response.error()));
+  }
+  return with_what(parse_attached_domain_count(response->body), what);
+}
+
 Result<Certificate> Client::update_certificate(std::string_view certificate_id,
                                                const CertificateUpload& upload,
                                                const Certificate& current) {
@@ -203,7 +279,7 @@ Result<Certificate> Client::update_certificate(std::string_view certificate_id,
                            std::string(upload.name) + "'";
   Result<http::Response> response =
       call("PUT", project_path() + "/certificates/" + auth::uri_encode(certificate_id), "",
-           update_body(upload, current), what);
+           object_body(upload, current), what);
   if (!response) {
     return fail(std::move(response.error()));
   }

@@ -7,6 +7,7 @@
 // references: the transport and the authenticator must outlive it.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,14 @@ class Client {
   Result<void> detach_certificate(std::string_view instance_id, std::string_view group_id,
                                   std::string_view domain_id, std::string_view certificate_id);
 
+  // POST .../domains/{domain_id}/certificates/attach with {"certificate_ids":[id]}: binds an
+  // existing certificate object to this domain (204). `verify_clients` keeps an mTLS domain
+  // verifying client certificates (verified_client_certificate_enabled: true); otherwise the
+  // field is left out and the domain's setting stays as it is.
+  Result<void> attach_certificate(std::string_view instance_id, std::string_view group_id,
+                                  std::string_view domain_id, std::string_view certificate_id,
+                                  bool verify_clients);
+
   // GET .../domains/{domain_id}/certificate/{certificate_id}.
   Result<Certificate> get_bound_certificate(std::string_view instance_id, std::string_view group_id,
                                             std::string_view domain_id,
@@ -72,6 +81,18 @@ class Client {
   Result<Certificate> update_certificate(std::string_view certificate_id,
                                          const CertificateUpload& upload,
                                          const Certificate& current);
+
+  // POST /certificates: a certificate object bound to nothing yet (200). `shape` gives its
+  // type, instance_id and algorithm_type, as for update_certificate().
+  Result<Certificate> create_certificate(const CertificateUpload& upload, const Certificate& shape);
+
+  // GET /certificates?name=...&instance_id=...: the instance object named exactly `name`, or
+  // nullopt when there is none.
+  Result<std::optional<Certificate>> find_certificate(std::string_view name,
+                                                      std::string_view instance_id);
+
+  // GET /certificates/{certificate_id}/attached-domains: how many domains it is bound to.
+  Result<long> attached_domain_count(std::string_view certificate_id);
 
   // DELETE /certificates/{certificate_id}: only certificates bound to no domain.
   Result<void> delete_certificate(std::string_view certificate_id);

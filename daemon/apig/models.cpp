@@ -54,4 +54,15 @@ const UrlDomain* Group::find_domain_by_name(std::string_view domain_name) const 
   return it == url_domains.end() ? nullptr : &*it;
 }
 
+std::vector<const UrlDomain*> Group::entries_named(std::string_view domain_name) const {
+  const std::string wanted = normalise(domain_name);
+  std::vector<const UrlDomain*> entries;
+  for (const UrlDomain& entry : url_domains) {
+    if (normalise(entry.domain) == wanted) {
+      entries.push_back(&entry);
+    }
+  }
+  return entries;
+}
+
 }  // namespace apig_certd::apig

@@ -61,6 +61,9 @@ struct Group {
   [[nodiscard]] const UrlDomain* find_domain_by_id(std::string_view domain_id) const;
   // The domain entry by name (case-insensitive, trailing dot ignored), or nullptr.
   [[nodiscard]] const UrlDomain* find_domain_by_name(std::string_view domain_name) const;
+  // Every entry of url_domains for `domain_name` (the name ignoring case and a trailing dot):
+  // a domain bound once per custom inbound port appears once per port, each with its own id.
+  [[nodiscard]] std::vector<const UrlDomain*> entries_named(std::string_view domain_name) const;
 };
 
 // The answer to the one-step bind (POST .../domains/{domain_id}/certificate), 201.

@@ -7,6 +7,8 @@
 
 #include "daemon/apig/response_parser.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace apig_certd::apig {
@@ -271,6 +273,46 @@ Result<Group> read_group(const Reader& reader) {
   return group;
 }
 
+Result<Certificate> read_certificate(const Reader& reader) {
+  Certificate certificate;
+  auto id = reader.required_string("id");
+  auto name = reader.string("name");
+  auto type = reader.string("type");
+  auto instance_id = reader.string("instance_id");
+  auto common_name = reader.string("common_name");
+  auto not_before = reader.string("not_before");
+  auto not_after = reader.string("not_after");
+  auto signature_algorithm = reader.string("signature_algorithm");
+  auto algorithm_type = reader.string("algorithm_type");
+  for (const Result<std::string>* field :
+       {&id, &name, &type, &instance_id, &common_name, &not_before, &not_after,
+        &signature_algorithm, &algorithm_type}) {
+    if (!*field) {
+      return fail(field->error());
+    }
+  }
+  auto san = reader.string_array("san");
+  if (!san) {
+    return fail(std::move(san.error()));
+  }
+  auto trusted = reader.boolean("is_has_trusted_root_ca");
+  if (!trusted) {
+    return fail(std::move(trusted.error()));
+  }
+  certificate.has_trusted_root_ca = *trusted;
+  certificate.id = std::move(*id);
+  certificate.name = std::move(*name);
+  certificate.type = std::move(*type);
+  certificate.instance_id = std::move(*instance_id);
+  certificate.common_name = std::move(*common_name);
+  certificate.not_before = std::move(*not_before);
+  certificate.not_after = std::move(*not_after);
+  certificate.signature_algorithm = std::move(*signature_algorithm);
+  certificate.algorithm_type = std::move(*algorithm_type);
+  certificate.san = std::move(*san);
+  return certificate;
+}
+
 }  // namespace
 
 Result<Group> parse_group(std::string_view body) {
@@ -314,44 +356,33 @@ Result<Certificate> parse_certificate(std::string_view body) {
   if (!document) {
     return fail(std::move(document.error()));
   }
+  return read_certificate(Reader(*document, ""));
+}
+
+Result<std::vector<Certificate>> parse_certificate_list(std::string_view body) {
+  Result<json> document = parse_json(body);
+  if (!document) {
+    return fail(std::move(document.error()));
+  }
+  return Reader(*document, "").objects<Certificate>("certs", read_certificate);
+}
+
+Result<long> parse_attached_domain_count(std::string_view body) {
+  Result<json> document = parse_json(body);
+  if (!document) {
+    return fail(std::move(document.error()));
+  }
   const Reader reader(*document, "");
-  Certificate certificate;
-  auto id = reader.required_string("id");
-  auto name = reader.string("name");
-  auto type = reader.string("type");
-  auto instance_id = reader.string("instance_id");
-  auto common_name = reader.string("common_name");
-  auto not_before = reader.string("not_before");
-  auto not_after = reader.string("not_after");
-  auto signature_algorithm = reader.string("signature_algorithm");
-  auto algorithm_type = reader.string("algorithm_type");
-  for (const Result<std::string>* field :
-       {&id, &name, &type, &instance_id, &common_name, &not_before, &not_after,
-        &signature_algorithm, &algorithm_type}) {
-    if (!*field) {
-      return fail(field->error());
-    }
+  Result<std::vector<std::string>> ids = reader.objects<std::string>(
+      "bound_domains", [](const Reader& domain) { return domain.string("id"); });
+  if (!ids) {
+    return fail(std::move(ids.error()));
   }
-  auto san = reader.string_array("san");
-  if (!san) {
-    return fail(std::move(san.error()));
+  Result<long> total = reader.integer("total", static_cast<long>(ids->size()));
+  if (!total) {
+    return fail(std::move(total.error()));
   }
-  auto trusted = reader.boolean("is_has_trusted_root_ca");
-  if (!trusted) {
-    return fail(std::move(trusted.error()));
-  }
-  certificate.has_trusted_root_ca = *trusted;
-  certificate.id = std::move(*id);
-  certificate.name = std::move(*name);
-  certificate.type = std::move(*type);
-  certificate.instance_id = std::move(*instance_id);
-  certificate.common_name = std::move(*common_name);
-  certificate.not_before = std::move(*not_before);
-  certificate.not_after = std::move(*not_after);
-  certificate.signature_algorithm = std::move(*signature_algorithm);
-  certificate.algorithm_type = std::move(*algorithm_type);
-  certificate.san = std::move(*san);
-  return certificate;
+  return std::max(*total, static_cast<long>(ids->size()));
 }
 
 ErrorBody parse_error_body(std::string_view body) {

@@ -9,6 +9,7 @@
 // whose body is not the JSON we expect as transient (a proxy's error page, a truncated read).
 
 #include <string_view>
+#include <vector>
 
 #include "daemon/apig/models.h"
 #include "daemon/core/result.h"
@@ -18,6 +19,11 @@ namespace apig_certd::apig {
 Result<Group> parse_group(std::string_view body);
 Result<BoundDomain> parse_bound_domain(std::string_view body);
 Result<Certificate> parse_certificate(std::string_view body);
+// GET /certificates: the "certs" array.
+Result<std::vector<Certificate>> parse_certificate_list(std::string_view body);
+// GET /certificates/{id}/attached-domains: how many domains the certificate is bound to
+// ("total", and never fewer than the "bound_domains" listed).
+Result<long> parse_attached_domain_count(std::string_view body);
 
 // The error body {"error_code","error_msg"} (or {"code","message"}); empty strings when the
 // body is not such JSON. Never fails: an error response may be anything.

@@ -183,7 +183,8 @@ void check_client_verification(const apig::UrlDomain& domain, TargetVerdict& ver
     verdict.errors.push_back(
         "online: the domain verifies client certificates (mTLS), and a renewal without its CA "
         "would switch that off, so none will be written: set client_ca = \"PATH\" on this "
-        "target (the CA bundle to keep trusting) and strategy = \"update\" on binding '" +
+        "target (the CA bundle to keep trusting) and strategy = \"update\" or \"attach\" on "
+        "binding '" +
         verdict.binding->name + "'");
     return;
   }

@@ -6,7 +6,7 @@ namespace apig_certd::engine {
 
 namespace {
 
-enum class Step { Send, Update, Refused, MakeRoom, BackOff, ReRead, Done, Failed };
+enum class Step { Send, Update, Refused, MakeRoom, BackOff, ReRead, Superseded, Done, Failed };
 
 class BindMachine {
  public:
@@ -43,7 +43,9 @@ class BindMachine {
       case Step::BackOff:
         return back_off();
       case Step::ReRead:
-        return reread() ? Step::Done : Step::Send;
+        return reread() ? after_written() : Step::Send;
+      case Step::Superseded:
+        return detach_superseded();
       case Step::Done:
       case Step::Failed:
         break;
@@ -52,6 +54,9 @@ class BindMachine {
   }
 
   Step send() {
+    if (!job_.attach_id.empty()) {
+      return attach();
+    }
     count(true);
     Result<apig::BoundDomain> bound = client_.bind_certificate(
         job_.target->instance_id, job_.target->group_id, job_.domain_id, upload_);
@@ -67,6 +72,61 @@ class BindMachine {
       return Step::Refused;
     }
     return after_failure(Step::Send);
+  }
+
+  Step attach() {
+    count(true);
+    const settings::TargetSettings& target = *job_.target;
+    Result<void> attached =
+        client_.attach_certificate(target.instance_id, target.group_id, job_.domain_id,
+                                   job_.attach_id, job_.client_verification);
+    if (attached) {
+      result_.written = true;
+      result_.ssl_id = job_.attach_id;
+      result_.bound_name = job_.certificate_name;
+      return after_written();  // 204 has no body: the CNAME poll reads the status.
+    }
+    error_ = std::move(attached.error());
+    if (apig::apig_error(*error_) == apig::ApigError::DomainHasCertificate) {
+      return Step::Refused;
+    }
+    return after_failure(Step::Send);
+  }
+
+  // An attach leaves what it supersedes bound beside it, unless APIG replaced it: detach it,
+  // unless it is foreign and drift = "report".
+  Step after_written() {
+    const bool superseded = !job_.attach_id.empty() && !bound_ssl_id_.empty() &&
+                            bound_ssl_id_ != job_.attach_id && job_.make_room != MakeRoom::Refuse;
+    return superseded ? Step::Superseded : Step::Done;
+  }
+
+  Step detach_superseded() {
+    count(true);
+    const settings::TargetSettings& target = *job_.target;
+    Result<void> done = client_.detach_certificate(target.instance_id, target.group_id,
+                                                   job_.domain_id, bound_ssl_id_);
+    if (done) {
+      result_.detached.push_back(bound_ssl_id_);
+      return Step::Done;
+    }
+    if (done.error().code() == ErrorCode::NotFound) {
+      return Step::Done;  // The attach replaced it.
+    }
+    error_ = std::move(done.error());
+    if (is_retryable(error_->code())) {
+      retry_step_ = Step::Superseded;
+      return Step::BackOff;
+    }
+    return superseded_kept();
+  }
+
+  Step superseded_kept() {
+    result_.warnings.push_back(
+        "'" + job_.certificate_name + "' is attached, but the certificate " + bound_ssl_id_ +
+        " it supersedes is still bound to the domain: " + error_->to_string());
+    error_.reset();
+    return Step::Done;
   }
 
   Step update() {
@@ -122,7 +182,7 @@ class BindMachine {
   Step back_off() {
     if (!retry_.back_off(attempt_++, *error_)) {
       error_->with_context(retry_.giving_up());
-      return Step::Failed;
+      return retry_step_ == Step::Superseded ? superseded_kept() : Step::Failed;
     }
     // A PUT is idempotent; a POST whose outcome is unknown, or with replicas, re-reads first.
     return retry_step_ == Step::Send && (maybe_written_ || job_.replicas) ? Step::ReRead
@@ -133,7 +193,7 @@ class BindMachine {
     // An earlier attempt whose outcome was unknown may have landed, or another instance
     // bound it: if ours is bound, the write is done.
     if ((maybe_written_ || job_.replicas) && reread()) {
-      return Step::Done;
+      return after_written();
     }
     if (bound_ssl_id_.empty()) {
       return Step::Failed;

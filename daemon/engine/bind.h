@@ -12,6 +12,10 @@
 //   MakeRoom: DELETE the bound certificate (ours: unbinds and deletes it) or detach it (any
 //            other: the object and its other domains stay); 404: already gone -> Send again
 //   ReRead: the group shows our certificate bound -> Done (written once); else Send
+//   Attach (strategy "attach", instead of Send): attach the binding's object (certificate_object.h)
+//            -> Detach the certificate it supersedes (kept with MakeRoom::Refuse; 404: the
+//            attach replaced it) -> Done; APIG.2051 -> Refused as for Send, making room by
+//            detaching; a detach that keeps failing only warns: ours is bound
 //   Update (strategy "update"): GET our bound object, PUT it back with its own type,
 //            instance and algorithm -> Done; 404 -> Send (bind afresh), or Failed on an mTLS
 //            domain (a bind cannot carry the CA); transient -> BackOff -> Update (a PUT is
@@ -46,6 +50,9 @@ struct BindJob {
   // The domain verifies client certificates: no write may leave it without the CA
   // (upload.trusted_root_ca), so no fallback to a bind.
   bool client_verification = false;
+  // Strategy "attach": the certificate object to attach (certificate_object.h) instead of
+  // POSTing the upload; empty for a bind or update.
+  std::string attach_id;
 };
 
 struct BindResult {
@@ -56,8 +63,12 @@ struct BindResult {
   std::optional<Error> error;         // why not written
   std::vector<std::string> deleted;   // certificates deleted with their binding
   std::vector<std::string> detached;  // certificates unbound from the domain, not deleted
-  int requests = 0;                   // API requests made
-  int writes = 0;                     // of which writes
+  std::vector<std::string> warnings;  // written, but something around it failed
+  // The certificates bound to the domain's other port entries (one-step binds create one
+  // object per entry), recorded as ours beside ssl_id.
+  std::vector<std::string> entry_ssl_ids;
+  int requests = 0;  // API requests made
+  int writes = 0;    // of which writes
 };
 
 // Carries out `job` with `upload` (the bundle's PEM material) on `client`.

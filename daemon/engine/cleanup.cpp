@@ -1,9 +1,10 @@
 // Carrying out the cleanup of superseded certificates for the targets of a pass.
 //
-// Each certificate gets exactly one DELETE per pass. A transient failure is not retried with
-// backoff here, because cleanup is a chore next to the rotation and must never delay a pass:
-// like a refusal, it is recorded on the entry (delete_failed_at) and tried again once the
-// rescan interval has passed. A 404 means the object is gone already (deleted in the console,
+// Each certificate gets exactly one DELETE per pass, however many targets share it (strategy
+// "attach"), and only once GET .../attached-domains says no domain uses it. A transient failure is
+// not retried with backoff here, because cleanup is a chore next to the rotation and must never
+// delay a pass: like a refusal, it is recorded on the entry (delete_failed_at) and tried again once
+// the rescan interval has passed. A 404 means the object is gone already (deleted in the console,
 // or by a second bind on an APIG that replaces), so the entry is dropped just as after a 204.
 // A refusal is APIG's verdict that the certificate is still bound somewhere (the simulator
 // answers APIG.3470; the documentation names no code): it is reported once, as a warning
@@ -50,39 +51,78 @@ void count_bound_certificates(const apig::UrlDomain& domain,
   }
 }
 
-CleanupOutcome delete_superseded(apig::Client& client,
-                                 const std::vector<CleanupDecision>& decisions,
-                                 std::vector<state::CreatedCertificate>& created, SystemTime now,
-                                 Duration retry_interval) {
-  CleanupOutcome outcome;
-  std::vector<std::string> deleted;
-  for (const state::CreatedCertificate& certificate : deletions(decisions)) {
-    ++outcome.requests;
-    const Result<void> result = client.delete_certificate(certificate.ssl_id);
-    const auto entry = std::find_if(
-        created.begin(), created.end(),
-        [&](const state::CreatedCertificate& item) { return item.ssl_id == certificate.ssl_id; });
-    if (result || result.error().code() == ErrorCode::NotFound) {
-      deleted.push_back(describe(certificate) + (result ? "" : " (already gone)"));
-      ++outcome.deleted;
+// What became of one superseded certificate.
+struct Deletion {
+  enum class Result { Deleted, AlreadyGone, InUse, Failed };
+  Result result = Result::Failed;
+  long domains = 0;   // InUse: how many domains it is still bound to
+  std::string error;  // Failed: why
+  int requests = 0;
+  int writes = 0;
+};
+
+// attached-domains first: the object may serve domains this pass did not read (another
+// group, another binding's targets, a strategy "attach" object still attached where a detach
+// failed). APIG refuses to delete a bound object anyway; this keeps the refusal from being
+// a warning.
+Deletion delete_if_unused(apig::Client& client, const std::string& ssl_id) {
+  Deletion deletion;
+  ++deletion.requests;
+  const Result<long> domains = client.attached_domain_count(ssl_id);
+  if (!domains && domains.error().code() == ErrorCode::NotFound) {
+    deletion.result = Deletion::Result::AlreadyGone;
+    return deletion;
+  }
+  if (domains && *domains > 0) {
+    deletion.result = Deletion::Result::InUse;
+    deletion.domains = *domains;
+    return deletion;
+  }
+  ++deletion.requests;
+  ++deletion.writes;
+  const Result<void> result = client.delete_certificate(ssl_id);
+  if (result || result.error().code() == ErrorCode::NotFound) {
+    deletion.result = result ? Deletion::Result::Deleted : Deletion::Result::AlreadyGone;
+    return deletion;
+  }
+  deletion.error = result.error().to_string();
+  return deletion;
+}
+
+// Applies `deletion` of `certificate` to one target's entry and outcome; `counted` is false for
+// the targets after the first that share the object (strategy "attach").
+void apply(const Deletion& deletion, const state::CreatedCertificate& certificate, bool counted,
+           std::vector<state::CreatedCertificate>& created, SystemTime now, Duration retry_interval,
+           CleanupOutcome& outcome, std::vector<std::string>& deleted) {
+  const auto entry = std::find_if(
+      created.begin(), created.end(),
+      [&](const state::CreatedCertificate& item) { return item.ssl_id == certificate.ssl_id; });
+  outcome.requests += counted ? deletion.requests : 0;
+  outcome.writes += counted ? deletion.writes : 0;
+  switch (deletion.result) {
+    case Deletion::Result::Deleted:
+    case Deletion::Result::AlreadyGone:
+      deleted.push_back(describe(certificate) +
+                        (deletion.result == Deletion::Result::Deleted ? "" : " (already gone)"));
+      outcome.deleted += counted ? 1 : 0;
       if (entry != created.end()) {
         created.erase(entry);
       }
-      continue;
-    }
-    const std::string why = result.error().to_string();
-    outcome.warnings.push_back("cannot delete the superseded certificate " + describe(certificate) +
-                               ": " + why + "; keeping it recorded, retrying in " +
-                               format_duration(retry_interval));
-    if (entry != created.end()) {
-      entry->delete_failed_at = now;
-      entry->delete_error = why;
-    }
+      return;
+    case Deletion::Result::InUse:
+      outcome.detail += "; kept superseded " + describe(certificate) + ": still bound to " +
+                        std::to_string(deletion.domains) + " domain(s)";
+      return;
+    case Deletion::Result::Failed:
+      break;
   }
-  if (!deleted.empty()) {
-    outcome.detail = "; deleted superseded " + joined(deleted);
+  outcome.warnings.push_back("cannot delete the superseded certificate " + describe(certificate) +
+                             ": " + deletion.error + "; keeping it recorded, retrying in " +
+                             format_duration(retry_interval));
+  if (entry != created.end()) {
+    entry->delete_failed_at = now;
+    entry->delete_error = deletion.error;
   }
-  return outcome;
 }
 
 }  // namespace
@@ -115,9 +155,10 @@ std::vector<CleanupOutcome> run_cleanup(WorkerPool& pool, const std::vector<Clea
                                         state::State& state, SystemTime now,
                                         Duration retry_interval) {
   std::vector<CleanupOutcome> outcomes(targets.size());
-  std::vector<std::vector<CleanupDecision>> decisions(targets.size());
+  std::vector<std::vector<state::CreatedCertificate>> due(targets.size());
   std::vector<state::TargetState*> entries(targets.size(), nullptr);
-  std::vector<std::size_t> due;
+  // Each certificate once, however many targets share it (strategy "attach").
+  std::vector<std::string> certificates;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto entry = state.targets.find(targets[i].key);
     // What serves must be known, to be kept: recorded, or just bound by this pass (an ECC
@@ -127,17 +168,34 @@ std::vector<CleanupOutcome> run_cleanup(WorkerPool& pool, const std::vector<Clea
       continue;
     }
     entries[i] = &entry->second;
-    decisions[i] = plan_cleanup({targets[i].binding, &entry->second.created, entry->second.ssl_id,
-                                 &in_use, now, retry_interval});
-    if (!deletions(decisions[i]).empty()) {
-      due.push_back(i);
+    due[i] = deletions(plan_cleanup({targets[i].binding, &entry->second.created,
+                                     entry->second.ssl_id, &in_use, now, retry_interval}));
+    for (const state::CreatedCertificate& certificate : due[i]) {
+      if (std::find(certificates.begin(), certificates.end(), certificate.ssl_id) ==
+          certificates.end()) {
+        certificates.push_back(certificate.ssl_id);
+      }
     }
   }
-  pool.run(due.size(), [&](std::size_t i, apig::Client& client) {
-    const std::size_t index = due[i];
-    outcomes[index] =
-        delete_superseded(client, decisions[index], entries[index]->created, now, retry_interval);
+  std::vector<Deletion> results(certificates.size());
+  pool.run(certificates.size(), [&](std::size_t i, apig::Client& client) {
+    results[i] = delete_if_unused(client, certificates[i]);
   });
+  std::vector<char> counted(certificates.size(), 0);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    std::vector<std::string> deleted;
+    for (const state::CreatedCertificate& certificate : due[i]) {
+      const auto index = static_cast<std::size_t>(
+          std::find(certificates.begin(), certificates.end(), certificate.ssl_id) -
+          certificates.begin());
+      apply(results[index], certificate, counted[index] == 0, entries[i]->created, now,
+            retry_interval, outcomes[i], deleted);
+      counted[index] = 1;
+    }
+    if (!deleted.empty()) {
+      outcomes[i].detail = "; deleted superseded " + joined(deleted) + outcomes[i].detail;
+    }
+  }
   return outcomes;
 }
 

@@ -36,7 +36,8 @@ struct CleanupOutcome {
   std::string detail;                 // appended to the target's line; empty when nothing
   std::vector<std::string> warnings;  // deletes that failed, one line each
   int deleted = 0;                    // certificates deleted (or found already gone)
-  int requests = 0;                   // DELETE requests made
+  int requests = 0;                   // requests made (attached-domains and DELETE)
+  int writes = 0;                     // of which DELETEs
 };
 
 // Every certificate bound to a domain of `groups` (ssl_id and ssl_infos), with its number of
@@ -46,9 +47,10 @@ std::map<std::string, int, std::less<>> certificates_in_use(
     const std::vector<const apig::Group*>& groups, const std::vector<CleanupTarget>& targets);
 
 // The real run, one outcome per target (in order). For each eligible target whose state entry
-// names what it serves, deletes what plan_cleanup() says, oldest first, each with a single
-// request on `pool` (no retry within the pass, so cleanup never holds up a rotation). 204 and
-// 404 (already gone) drop the entry from `created`; any other answer keeps it with
+// names what it serves, deletes what plan_cleanup() says on `pool`: each certificate once
+// (targets may share one), after GET .../attached-domains shows it bound nowhere (else it is
+// kept, and said so), with no retry within the pass, so cleanup never holds up a rotation.
+// 204 and 404 (already gone) drop the entry from `created`; any other answer keeps it with
 // delete_failed_at = now and delete_error, and becomes a warning; plan_cleanup() then leaves it
 // alone until `retry_interval` has passed. Only the targets' own state entries are changed.
 std::vector<CleanupOutcome> run_cleanup(WorkerPool& pool, const std::vector<CleanupTarget>& targets,

@@ -40,6 +40,16 @@ struct BoundCertificate {
   apig::CertificateScope scope = apig::CertificateScope::Unknown;
 };
 
+// Another entry of the target's domain in url_domains (a domain bound once per custom inbound
+// port is listed once per port, each entry with its own id), with what holds its slot of the
+// binding's algorithm. Whether such entries share their certificates is not documented, so a
+// target is in sync only when every entry serves its certificate.
+struct PortEntry {
+  std::string domain_id;
+  std::string bound_ssl_id;
+  std::string bound_name;
+};
+
 // What APIG says about one target's domain, from one read of its API group.
 struct RemoteObservation {
   enum class Status {
@@ -61,7 +71,8 @@ struct RemoteObservation {
   // The domain verifies client certificates (mTLS, apig::UrlDomain::uses_client_verification):
   // a write without trusted_root_ca would switch that off.
   bool client_verification = false;
-  std::optional<Error> error;  // Status::Error
+  std::vector<PortEntry> port_entries;  // the domain's other entries, in url_domains' order
+  std::optional<Error> error;           // Status::Error
 };
 
 }  // namespace apig_certd::engine

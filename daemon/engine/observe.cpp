@@ -99,6 +99,21 @@ void read_bundles_and_groups(const ObserveRequest& request, Observation& observa
   }
 }
 
+// The other entries of `domain`'s name in `group`, with what holds our slot on each.
+std::vector<PortEntry> port_entries(const apig::Group& group, const apig::UrlDomain& domain,
+                                    const DiskCertificate* disk) {
+  std::vector<PortEntry> entries;
+  for (const apig::UrlDomain* entry : group.entries_named(domain.domain)) {
+    if (entry->id == domain.id) {
+      continue;
+    }
+    BoundCertificate bound = bound_certificate(
+        *entry, disk != nullptr ? disk->algorithm : apig::CertificateAlgorithm::Unknown);
+    entries.push_back({entry->id, std::move(bound.ssl_id), std::move(bound.name)});
+  }
+  return entries;
+}
+
 // What the group says about one target.
 void observe_remote(const Result<apig::Group>& group, ObservedTarget& item) {
   RemoteObservation& remote = item.input.remote;
@@ -125,6 +140,7 @@ void observe_remote(const Result<apig::Group>& group, ObservedTarget& item) {
   remote.bound_name = std::move(bound.name);
   remote.bound_scope = bound.scope;
   item.domain_name = domain->domain;
+  remote.port_entries = port_entries(*group, *domain, disk);
 }
 
 // The downgrade guard needs the expiry of a bound certificate that is not ours: one read of

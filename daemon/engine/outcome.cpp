@@ -106,6 +106,7 @@ Verdict dry_run_verdict(const TargetPlan& plan) {
     case Action::None:
       return {TargetResult::InSync, plan.reason};
     case Action::Bind:
+    case Action::Attach:
       return {TargetResult::WouldBind, plan.reason};
     case Action::Update:
       return {TargetResult::WouldUpdate, plan.reason};
@@ -150,6 +151,8 @@ Verdict run_verdict(const TargetRun& run, const OutcomeOptions& options) {
                     TargetResult::Bound, options);
   if (plan.action == Action::Update) {
     verdict.detail = "updated in place: " + verdict.detail;
+  } else if (plan.action == Action::Attach) {
+    verdict.detail = "attached: " + verdict.detail;
   }
   // APIG refused the first POST (the slot was taken) and room was made: say how, since a
   // domain served nothing for that moment and a detached object still exists.
@@ -157,8 +160,10 @@ Verdict run_verdict(const TargetRun& run, const OutcomeOptions& options) {
     verdict.detail += "; made room by deleting certificate " + ssl_id + " (ours)";
   }
   for (const std::string& ssl_id : run.write->detached) {
-    verdict.detail += "; made room by detaching certificate " + ssl_id +
-                      " from the domain (not ours: the object stays)";
+    verdict.detail += plan.action == Action::Attach
+                          ? "; detached the superseded certificate " + ssl_id + " from the domain"
+                          : "; made room by detaching certificate " + ssl_id +
+                                " from the domain (not ours: the object stays)";
   }
   // A certificate was bound behind our back and we put ours back: say so, since the operator
   // will want to know who keeps changing it.
@@ -201,6 +206,10 @@ TargetOutcome outcome_of(const TargetRun& run, const OutcomeOptions& options) {
   result.target = target_label(*observed.target);
   result.group_id = observed.target->group_id;
   result.warnings = run.plan.warnings;
+  if (run.write) {
+    result.warnings.insert(result.warnings.end(), run.write->warnings.begin(),
+                           run.write->warnings.end());
+  }
   Verdict verdict = options.dry_run ? dry_run_verdict(run.plan) : run_verdict(run, options);
   result.result = verdict.result;
   result.detail = std::move(verdict.detail);
@@ -263,6 +272,11 @@ void record_written(const TargetRun& run, SystemTime now, state::TargetState& en
     state::remember_created(entry.created,
                             {ssl_id, run.write->bound_name, plan.sha256, now, std::nullopt, {}},
                             observed.binding->keep_previous);
+  }
+  for (const std::string& entry_ssl_id : run.write->entry_ssl_ids) {
+    state::remember_created(
+        entry.created, {entry_ssl_id, run.write->bound_name, plan.sha256, now, std::nullopt, {}},
+        observed.binding->keep_previous);
   }
 }
 

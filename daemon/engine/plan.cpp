@@ -10,7 +10,8 @@
 //   8. the bound certificate is not ours although we bound one before: drift
 //      -> ReportDrift (drift = "report") or carry on repairing
 //   4. the bound certificate expires on a later day than ours -> Refuse, unless --force
-//   5. strategy "update" and one of our certificate objects is bound -> Update, else Bind.
+//   5. strategy "update" and one of our certificate objects is bound -> Update; strategy
+//      "attach" -> Attach; else Bind.
 // "Ours" means the state lists the ssl_id as created by us, or the name carries our prefix
 // and our "_YYYYMMDD_hhhhhhhh" suffix. The downgrade guard compares UTC days: names carry
 // the day only, and a same-day renewal is never a downgrade worth blocking.
@@ -129,18 +130,32 @@ void fill_bound(const TargetInput& input, TargetPlan& plan) {
 
 // A refused POST deletes only what the state says we created, and never a global object
 // (it may serve other domains); anything else is detached, and only with drift = "repair"
-// or when its name is ours (a state lost since). DESIGN.md §4 step 5.
+// or when its name is ours (a state lost since). DESIGN.md §4 step 5. Strategy "attach"
+// only detaches: its objects serve several domains, and cleanup deletes one once none uses it.
 MakeRoom room_policy(const TargetInput& input, const TargetPlan& plan, bool drift_repair) {
-  if (created_by_us(input.state, plan.bound_ssl_id) &&
+  if (input.binding->strategy != settings::Strategy::Attach &&
+      created_by_us(input.state, plan.bound_ssl_id) &&
       input.remote.bound_scope != apig::CertificateScope::Global) {
     return MakeRoom::Delete;
   }
   return plan.bound_is_ours || drift_repair ? MakeRoom::Detach : MakeRoom::Refuse;
 }
 
+// The domain's other port entries whose slot does not hold the desired certificate.
+std::vector<std::string> lagging_entries(const TargetInput& input, const TargetPlan& plan) {
+  std::vector<std::string> ids;
+  for (const PortEntry& entry : input.remote.port_entries) {
+    if (entry.bound_name != plan.certificate_name) {
+      ids.push_back(entry.domain_id);
+    }
+  }
+  return ids;
+}
+
 bool in_sync(const TargetInput& input, const TargetPlan& plan) {
   if (input.remote.status == RemoteObservation::Status::Found) {
-    return !plan.bound_name.empty() && plan.bound_name == plan.certificate_name;
+    return !plan.bound_name.empty() && plan.bound_name == plan.certificate_name &&
+           lagging_entries(input, plan).empty();
   }
   return input.state != nullptr && !input.state->ssl_id.empty() &&
          input.state->bound_sha256 == plan.sha256;
@@ -218,10 +233,10 @@ std::optional<TargetPlan> check_downgrade(const TargetInput& input, TargetPlan p
 
 // mTLS (DESIGN.md §4 step 5): a domain that verifies client certificates keeps its CA only
 // through a write that carries trusted_root_ca, which the one-step bind cannot; strategy
-// "update" rewrites an object apig-certd created, with client_ca. Anything else is refused
-// before any write.
+// "update" rewrites an object apig-certd created, and strategy "attach" creates one, both
+// with client_ca. Anything else is refused before any write.
 std::optional<TargetPlan> check_client_verification(const TargetInput& input,
-                                                    const TargetPlan& plan, bool update) {
+                                                    const TargetPlan& plan, bool carries_ca) {
   if (!input.remote.client_verification) {
     return std::nullopt;
   }
@@ -233,18 +248,21 @@ std::optional<TargetPlan> check_client_verification(const TargetInput& input,
     return skip(plan,
                 domain +
                     "; nothing written: set client_ca = \"PATH\" on this target (the CA "
-                    "bundle to keep trusting) and strategy = \"update\" on binding '" +
+                    "bundle to keep trusting) and strategy = \"update\" or \"attach\" on "
+                    "binding '" +
                     input.binding->name + "'",
                 false);
   }
-  if (!update) {
+  if (!carries_ca) {
     const std::string bound =
         "'" + (plan.bound_name.empty() ? plan.bound_ssl_id : plan.bound_name) + "'";
     return skip(plan,
                 domain +
-                    "; nothing written: apig-certd carries client_ca only by rewriting a "
-                    "certificate object it created (strategy \"update\"), and " +
-                    bound + " is not one (a one-step bind cannot carry a CA)",
+                    "; nothing written: with strategy \"update\" apig-certd carries client_ca "
+                    "only by rewriting a certificate object it created, and " +
+                    bound +
+                    " is not one (a one-step bind cannot carry a CA); strategy \"attach\" "
+                    "creates an object of its own with the CA",
                 false);
   }
   return std::nullopt;
@@ -271,7 +289,33 @@ std::string room_note(const TargetPlan& plan, bool nothing_bound) {
          " is kept and the bind fails: it is not ours and drift = \"report\")";
 }
 
+// What an attach does with the certificate it supersedes on the domain.
+std::string attach_note(const TargetPlan& plan, bool nothing_bound) {
+  if (nothing_bound) {
+    return "";
+  }
+  const std::string bound =
+      "'" + (plan.bound_name.empty() ? plan.bound_ssl_id : plan.bound_name) + "'";
+  if (plan.make_room == MakeRoom::Refuse) {
+    return "; " + bound +
+           " is not ours and drift = \"report\": it is never detached (should APIG refuse a "
+           "second certificate, the attach fails)";
+  }
+  return ", then detaching " + bound + " from the domain" +
+         (plan.bound_is_ours ? " (ours: deleted once no domain uses it)"
+                             : " (not ours: the object stays)");
+}
+
 std::string binding_reason(const TargetInput& input, const TargetPlan& plan, bool nothing_bound) {
+  if (plan.reason.empty() && !plan.bound_name.empty() && plan.bound_name == plan.certificate_name &&
+      !in_sync(input, plan)) {
+    std::string ids;
+    for (const std::string& id : lagging_entries(input, plan)) {
+      ids += (ids.empty() ? "" : ", ") + id;
+    }
+    return "'" + plan.certificate_name + "' is bound, but not on the domain's port entries " + ids +
+           " (one entry per custom inbound port)";
+  }
   return !plan.reason.empty()   ? plan.reason
          : nothing_bound        ? "nothing bound yet"
          : in_sync(input, plan) ? "in sync, binding again (--force)"
@@ -317,16 +361,27 @@ TargetPlan decide(const TargetInput& input, const PlanInput& all) {
   if (std::optional<TargetPlan> drift = check_drift(input, drift_repair, plan)) {
     return *drift;
   }
-  if (!nothing_bound && !all.options.force) {
+  // Bound here but not on every port entry: only those are written, by bind or attach.
+  const bool bound_here = !plan.bound_name.empty() && plan.bound_name == plan.certificate_name;
+  if (!nothing_bound && !all.options.force && !bound_here) {
     if (std::optional<TargetPlan> older = check_downgrade(input, plan)) {
       return *older;
     }
   }
   const std::string why = binding_reason(input, plan, nothing_bound);
   const bool update = binding.strategy == settings::Strategy::Update &&
-                      !plan.bound_ssl_id.empty() && plan.bound_is_ours;
-  if (std::optional<TargetPlan> mtls = check_client_verification(input, plan, update)) {
+                      !plan.bound_ssl_id.empty() && plan.bound_is_ours && !bound_here;
+  const bool attach = binding.strategy == settings::Strategy::Attach;
+  if (std::optional<TargetPlan> mtls = check_client_verification(input, plan, update || attach)) {
     return *mtls;
+  }
+  if (attach) {
+    plan.action = Action::Attach;
+    plan.reason = why + ": attaching '" + plan.certificate_name +
+                  "' (one certificate object on instance '" + input.target->instance_id +
+                  "' for the binding's targets there, created once)" +
+                  attach_note(plan, nothing_bound);
+    return plan;
   }
   if (update) {
     plan.action = Action::Update;
@@ -349,6 +404,8 @@ std::string_view to_string(Action action) {
       return "bind";
     case Action::Update:
       return "update";
+    case Action::Attach:
+      return "attach";
     case Action::Skip:
       return "skip";
     case Action::Refuse:

@@ -20,6 +20,7 @@ enum class Action {
   None,         // In sync: nothing to write.
   Bind,         // POST the certificate to the domain (creates and binds a certificate object).
   Update,       // PUT the certificate over the bound object (strategy "update"): no gap.
+  Attach,       // Attach the binding's object for this instance, created once (strategy "attach").
   Skip,         // Cannot act (invalid bundle, domain missing, APIG unreadable): a failure.
   Refuse,       // The downgrade guard: the bound certificate expires later. A failure.
   ReportDrift,  // Bound certificate is not ours and drift = "report". A failure.

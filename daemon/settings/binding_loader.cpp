@@ -23,9 +23,10 @@ namespace apig_certd::settings {
 
 namespace {
 
-constexpr std::array<Choice<Strategy>, 2> kStrategies{{
+constexpr std::array<Choice<Strategy>, 3> kStrategies{{
     {"replace", Strategy::Replace},
     {"update", Strategy::Update},
+    {"attach", Strategy::Attach},
 }};
 
 // Names and targets seen so far, for the duplicate checks across bindings.
@@ -267,10 +268,34 @@ void check_client_ca(const toml::table& table, const BindingSettings& binding,
     return;
   }
   diagnostics.error(value_location(table, "client_ca", diagnostics),
-                    "'client_ca' needs strategy = \"update\" in binding " +
+                    R"('client_ca' needs strategy = "update" or "attach" in binding )" +
                         in_quotes(binding.name) +
                         " (the one-step bind of strategy \"replace\" cannot carry a CA); "
-                        "expected strategy = \"update\" on the binding, or no client_ca");
+                        "expected one of them on the binding, or no client_ca");
+}
+
+// Strategy "attach" makes one certificate object per instance, and an object has one
+// trusted_root_ca: the binding's targets on one instance must agree on client_ca.
+void check_shared_client_ca(const toml::table& table, const BindingSettings& binding,
+                            const TargetSettings& target, Diagnostics& diagnostics) {
+  if (binding.strategy != Strategy::Attach) {
+    return;
+  }
+  for (const TargetSettings& other : binding.targets) {
+    if (other.instance_id == target.instance_id && other.client_ca != target.client_ca) {
+      const std::string_view key = table.contains("client_ca") ? "client_ca" : "instance_id";
+      diagnostics.error(value_location(table, key, diagnostics),
+                        "binding " + in_quotes(binding.name) +
+                            " attaches one certificate object per instance, whose client_ca "
+                            "is one CA bundle, but its targets on instance " +
+                            in_quotes(target.instance_id) + " name " +
+                            in_quotes(other.client_ca.empty() ? "none" : other.client_ca) +
+                            " (at " + to_string(other.location) + ") and " +
+                            in_quotes(target.client_ca.empty() ? "none" : target.client_ca) +
+                            "; expected the same client_ca on all of them");
+      return;
+    }
+  }
 }
 
 void read_targets(const toml::table& table, BindingSettings& binding, Seen& seen,
@@ -295,6 +320,7 @@ void read_targets(const toml::table& table, BindingSettings& binding, Seen& seen
     const toml::table& target_table = *element.as_table();
     TargetSettings target = read_target(target_table, context, diagnostics);
     check_client_ca(target_table, binding, target, diagnostics);
+    check_shared_client_ca(target_table, binding, target, diagnostics);
     check_duplicate_target(target, binding, seen, diagnostics);
     binding.targets.push_back(std::move(target));
   }

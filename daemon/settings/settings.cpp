@@ -36,7 +36,15 @@ std::string_view to_string(DriftPolicy policy) {
 }
 
 std::string_view to_string(Strategy strategy) {
-  return strategy == Strategy::Update ? "update" : "replace";
+  switch (strategy) {
+    case Strategy::Update:
+      return "update";
+    case Strategy::Attach:
+      return "attach";
+    case Strategy::Replace:
+      break;
+  }
+  return "replace";
 }
 
 std::string_view to_string(AuthMethod method) {

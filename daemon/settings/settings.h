@@ -33,7 +33,12 @@ std::string to_string(const SourceLocation& location);
 
 enum class LogLevel { Trace, Debug, Info, Warn, Error };
 enum class DriftPolicy { Repair, Report };
-enum class Strategy { Replace, Update };
+// How a renewal reaches a domain (DESIGN.md §4 step 6):
+//   Replace: the one-step bind, POST .../domains/{id}/certificate (an object per domain).
+//   Update:  PUT /certificates/{id} over the object apig-certd bound before.
+//   Attach:  one certificate object per renewal per instance (POST /certificates), attached to
+//            each target's domain (POST .../domains/{id}/certificates/attach).
+enum class Strategy { Replace, Update, Attach };
 enum class AuthMethod { AkSk, Token, Password };
 enum class NotifyEvent { Bound, Failed, Recovered, Expiring, Drift };
 
@@ -123,7 +128,8 @@ struct TargetSettings {
   // domain); the status is still polled and shown.
   bool require_resolved = true;
   // The CA bundle (PEM) that an mTLS domain keeps trusting for client certificates: sent as
-  // trusted_root_ca with every write (strategy "update"). Empty: none. Read at each write.
+  // trusted_root_ca with every write (strategy "update" or "attach"). Empty: none. Read at
+  // each write.
   std::string client_ca;
   SourceLocation location;
 };

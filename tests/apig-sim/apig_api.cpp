@@ -17,6 +17,14 @@
 // The private key is also kept in memory (model.h), only for the TLS listener.
 // Deleting a certificate object that is still bound is refused with 400 APIG.3470, a code the
 // simulator picked (the documentation names none).
+// The certificate-object flow (strategy "attach"): POST /certificates creates an object bound
+// to nothing; a second object of one name on one instance (or among the global ones) is
+// refused with 400 APIG.3325, our reading of the code the create examples show. Attach by
+// domain binds an object; what it does when the slot of its algorithm is taken follows the
+// second_bind switch as the one-step bind does, except that it never deletes an object
+// (refuse: APIG.2051; replace and unbind: the old one is unbound). Attaching what is already
+// attached is a no-op (204). attached-domains leaves ssl_id and ssl_name empty, as real APIG
+// does (REFERENCE.md §2.9, Terraform PR #7896).
 
 #include <algorithm>
 #include <charconv>
@@ -95,6 +103,17 @@ tl::expected<DomainPath, ApigError> lookup_domain(Model& model, const std::smatc
   return DomainPath{instance, group, domain};
 }
 
+// The one certificate id of an attach or detach body {"certificate_ids":["<id>"]}.
+tl::expected<std::string, ApigError> certificate_id_of(const json& body) {
+  const json* ids =
+      body.is_object() && body.contains("certificate_ids") ? &body.at("certificate_ids") : nullptr;
+  if (ids == nullptr || !ids->is_array() || ids->size() != 1 || !(*ids)[0].is_string()) {
+    return tl::unexpected(
+        ApigError{400, "APIG.2012", "Invalid parameter value, parameterName:certificate_ids"});
+  }
+  return (*ids)[0].get<std::string>();
+}
+
 }  // namespace
 
 std::vector<Simulator::Route> Simulator::apig_routes() {
@@ -109,7 +128,11 @@ std::vector<Simulator::Route> Simulator::apig_routes() {
       {"DELETE", std::regex(domain + "/certificate/([^/]+)$"),
        &Simulator::delete_domain_certificate},
       {"POST", std::regex(domain + "/certificates/detach$"), &Simulator::detach_certificate},
+      {"POST", std::regex(domain + "/certificates/attach$"), &Simulator::attach_certificate},
+      {"POST", std::regex(prefix + "/certificates/?$"), nullptr, &Simulator::create_certificate},
       {"GET", std::regex(prefix + "/certificates/?$"), &Simulator::list_certificates},
+      {"GET", std::regex(prefix + "/certificates/([^/]+)/attached-domains$"),
+       &Simulator::attached_domains},
       {"GET", std::regex(prefix + "/certificates/([^/]+)$"), &Simulator::show_certificate},
       {"PUT", std::regex(prefix + "/certificates/([^/]+)$"), nullptr,
        &Simulator::update_certificate},
@@ -301,14 +324,11 @@ HttpResponse Simulator::detach_certificate(const HttpRequest& request, const std
   if (!path) {
     return error_response(path.error(), request_id);
   }
-  const json body = json::parse(request.body, nullptr, false);
-  const json* ids =
-      body.is_object() && body.contains("certificate_ids") ? &body.at("certificate_ids") : nullptr;
-  if (ids == nullptr || !ids->is_array() || ids->size() != 1 || !(*ids)[0].is_string()) {
-    return error_response(
-        {400, "APIG.2012", "Invalid parameter value, parameterName:certificate_ids"}, request_id);
+  const auto ids = certificate_id_of(json::parse(request.body, nullptr, false));
+  if (!ids) {
+    return error_response(ids.error(), request_id);
   }
-  const std::string id = (*ids)[0].get<std::string>();
+  const std::string& id = *ids;
   if (model_.find_certificate(id) == nullptr) {
     return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
   }
@@ -322,18 +342,167 @@ HttpResponse Simulator::detach_certificate(const HttpRequest& request, const std
   return no_content();
 }
 
+// POST .../domains/{domain_id}/certificates/attach, {"certificate_ids":["<one id>"],
+// "verified_client_certificate_enabled":bool} (REFERENCE.md §2.9). 204.
+HttpResponse Simulator::attach_certificate(const HttpRequest& request, const std::smatch& match,
+                                           std::string_view request_id) {
+  const auto path = lookup_domain(model_, match);
+  if (!path) {
+    return error_response(path.error(), request_id);
+  }
+  const json body = json::parse(request.body, nullptr, false);
+  const auto id = certificate_id_of(body);
+  if (!id) {
+    return error_response(id.error(), request_id);
+  }
+  const Certificate* certificate = model_.find_certificate(*id);
+  if (certificate == nullptr) {
+    return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
+  }
+  Domain& domain = *path->domain;
+  if (certificate->type == "instance" && certificate->instance_id != path->instance->id) {
+    return error_response({400, "APIG.2012",
+                           "Invalid parameter value, parameterName:certificate_ids (the "
+                           "certificate belongs to another instance)"},
+                          request_id);
+  }
+  if (first_uncovered(certificate->facts.san, std::span(&domain.domain, 1))) {
+    return error_response(
+        {400, "APIG.2103", "The certificate domain name does not match the custom domain name"},
+        request_id);
+  }
+  const auto verify = body.find("verified_client_certificate_enabled");
+  if (verify != body.end() && !verify->is_boolean()) {
+    return error_response({400, "APIG.2012",
+                           "Invalid parameter value, "
+                           "parameterName:verified_client_certificate_enabled"},
+                          request_id);
+  }
+  if (domain.has_certificate(certificate->id)) {
+    return no_content();
+  }
+  if (const Certificate* in_the_way = model_.in_slot(domain, certificate->facts.algorithm_type)) {
+    if (model_.second_bind == SecondBind::Refuse) {
+      return error_response(
+          {400, "APIG.2051", "A domain name cannot be bound with different certificates"},
+          request_id);
+    }
+    domain.unbind(in_the_way->id);
+  }
+  domain.certificate_ids.push_back(certificate->id);
+  restart_cname_sequence(domain);
+  if (verify != body.end()) {
+    domain.verified_client_certificate_enabled = verify->get<bool>();
+  }
+  settle_client_verification(domain, model_);
+  return no_content();
+}
+
+// POST /v2/{project_id}/apigw/certificates (REFERENCE.md §2.9): an object bound to nothing.
+HttpResponse Simulator::create_certificate(const HttpRequest& /*request*/,
+                                           const std::smatch& /*match*/,
+                                           std::string_view request_id,
+                                           const CheckedUpload& checked) {
+  const auto& upload = checked.upload;
+  if (!upload) {
+    return error_response(upload.error(), request_id);
+  }
+  auto facts = facts_for_domains(checked, std::span<const std::string>());
+  if (!facts) {
+    return error_response(facts.error(), request_id);
+  }
+  const std::string type = upload->type.value_or("global");
+  if (type != "global" && type != "instance") {
+    return error_response({400, "APIG.2012", "Invalid parameter value, parameterName:type"},
+                          request_id);
+  }
+  const std::string instance_id = type == "global" ? "common" : upload->instance_id.value_or("");
+  if (type == "instance" && model_.find_instance(instance_id) == nullptr) {
+    return error_response(not_found("APIG.3030", "The instance does not exist"), request_id);
+  }
+  if (upload->algorithm_type && *upload->algorithm_type != facts->algorithm_type) {
+    return error_response(
+        {400, "APIG.2012", "Invalid parameter value, parameterName:algorithm_type"}, request_id);
+  }
+  if (upload->trusted_root_ca && type != "instance") {
+    return error_response(
+        {400, "APIG.2012", "Invalid parameter value, parameterName:trusted_root_ca"}, request_id);
+  }
+  for (const auto& [id, existing] : model_.certificates) {
+    if (existing.name == upload->name && existing.type == type &&
+        existing.instance_id == instance_id) {
+      return error_response({400, "APIG.3325", "The certificate name already exists"}, request_id);
+    }
+  }
+  const SystemTime now = clock_.now();
+  Certificate certificate{.id = random_id(),
+                          .name = upload->name,
+                          .type = type,
+                          .instance_id = instance_id,
+                          .facts = std::move(*facts),
+                          .content = upload->cert_content,
+                          .private_key_sha256 = crypto::sha256_hex(upload->private_key),
+                          .trusted_root_ca = upload->trusted_root_ca.value_or(""),
+                          .private_key = Secret(upload->private_key),
+                          .created = now,
+                          .updated = now};
+  const json body = certificate_json(certificate, model_);
+  const std::string id = certificate.id;
+  model_.certificates.emplace(id, std::move(certificate));
+  return json_response(200, body);
+}
+
+// GET /certificates/{certificate_id}/attached-domains: every domain it is bound to.
+HttpResponse Simulator::attached_domains(const HttpRequest& request, const std::smatch& match,
+                                         std::string_view request_id) {
+  const std::string id = match[2].str();
+  if (model_.find_certificate(id) == nullptr) {
+    return error_response(not_found("APIG.3021", "The SSL certificate does not exist"), request_id);
+  }
+  json bound = json::array();
+  for (const Instance& instance : model_.instances) {
+    for (const Group& group : instance.groups) {
+      for (const Domain& domain : group.domains) {
+        if (!domain.has_certificate(id)) {
+          continue;
+        }
+        bound.push_back(
+            {{"url_domain", domain.domain},
+             {"id", domain.id},
+             {"status", domain.cname_status},
+             {"min_ssl_version", domain.min_ssl_version},
+             {"verified_client_certificate_enabled", domain.verified_client_certificate_enabled},
+             {"ssl_id", ""},
+             {"ssl_name", ""},
+             {"api_group_id", group.id},
+             {"api_group_name", group.name},
+             {"instance_id", instance.id}});
+      }
+    }
+  }
+  const auto [offset, limit] = page_of(request);
+  json page = json::array();
+  for (std::size_t i = offset; i < bound.size() && i < offset + limit; ++i) {
+    page.push_back(bound[i]);
+  }
+  const std::size_t size = page.size();
+  return json_response(200, {{"size", size}, {"total", bound.size()}, {"bound_domains", page}});
+}
+
 HttpResponse Simulator::list_certificates(const HttpRequest& request, const std::smatch& /*match*/,
                                           std::string_view /*request_id*/) {
   const auto name = request.query_value("name");
   const auto common_name = request.query_value("common_name");
   const auto algorithm_type = request.query_value("algorithm_type");
   const auto type = request.query_value("type");
+  const auto instance_id = request.query_value("instance_id");
   std::vector<const Certificate*> matching;
   for (const auto& [id, certificate] : model_.certificates) {
     if ((!name || contains(certificate.name, *name)) &&
         (!common_name || certificate.facts.common_name == *common_name) &&
         (!algorithm_type || certificate.facts.algorithm_type == *algorithm_type) &&
-        (!type || certificate.type == *type)) {
+        (!type || certificate.type == *type) &&
+        (!instance_id || certificate.instance_id == *instance_id)) {
       matching.push_back(&certificate);
     }
   }

@@ -91,6 +91,12 @@ class Simulator {
                                          std::string_view request_id);
   HttpResponse detach_certificate(const HttpRequest& request, const std::smatch& match,
                                   std::string_view request_id);
+  HttpResponse attach_certificate(const HttpRequest& request, const std::smatch& match,
+                                  std::string_view request_id);
+  HttpResponse create_certificate(const HttpRequest& request, const std::smatch& match,
+                                  std::string_view request_id, const CheckedUpload& upload);
+  HttpResponse attached_domains(const HttpRequest& request, const std::smatch& match,
+                                std::string_view request_id);
   HttpResponse list_certificates(const HttpRequest& request, const std::smatch& match,
                                  std::string_view request_id);
   HttpResponse show_certificate(const HttpRequest& request, const std::smatch& match,

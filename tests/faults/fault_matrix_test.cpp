@@ -84,6 +84,7 @@ struct FaultRow {
   std::vector<int> cname_sequence = {2, 3};
   // More a row checks right after the faulty run (e.g. how often it authenticated).
   std::function<void(const FaultMatrixTest&)> check = nullptr;
+  std::string binding_extra{};  // more lines for the binding (e.g. strategy = "attach")
 };
 
 // gtest prints a row by its name, not its bytes.
@@ -131,12 +132,13 @@ class FaultMatrixTest : public SyncTest, public ::testing::WithParamInterface<Fa
     ASSERT_NE(sim_, nullptr);
   }
 
-  // Successful binds the simulator logged.
+  // Successful binds the simulator logged (one-step binds, and attaches of strategy "attach").
   int successful_binds() const {
     int count = 0;
     for (const LoggedRequest& request : requests()) {
-      if (request.method == "POST" && request.status == 201 &&
-          request.path.find("/certificate") != std::string::npos) {
+      const bool bind = request.status == 201 && request.path.ends_with("/certificate");
+      const bool attach = request.status == 204 && request.path.ends_with("/certificates/attach");
+      if (request.method == "POST" && (bind || attach)) {
         ++count;
       }
     }
@@ -162,7 +164,7 @@ TEST_P(FaultMatrixTest, IsExplainedAndLeavesTheTargetBoundOnce) {
   const FaultRow& row = GetParam();
   start(row.cname_sequence, "replace");
   write_certificate("site", fresh_);
-  add_binding("site", {{"g1", kDomain}});
+  add_binding("site", {{"g1", kDomain}}, row.binding_extra);
   row.inject(*this);
   if (IsSkipped()) {
     return;
@@ -268,6 +270,20 @@ std::vector<FaultRow> rows() {
   add(failed_by("FiftyMebibyteResponse",
                 rule("GET", kGroupPath, {{"status", 200}, {"body_bytes", 50 << 20}}, -1),
                 "larger than"));
+  // strategy = "attach": a create that fails is looked up before it is sent again, an attach
+  // whose outcome is unknown re-reads the group first; either way one object, one attach.
+  FaultRow create_failed = retried_past("AttachCreateOfTheObjectFailsWith503",
+                                        rule("POST", "/apigw/certificates$", {{"status", 503}}));
+  create_failed.binding_extra = "strategy = \"attach\"\n";
+  create_failed.check = [](const FaultMatrixTest& t) {
+    EXPECT_EQ(t.count_requests("GET", "/apigw/certificates"), 1) << t.describe_requests();
+    EXPECT_EQ(t.count_requests("POST", "/apigw/certificates"), 2) << t.describe_requests();
+  };
+  add(create_failed);
+  FaultRow attach_failed = retried_past(
+      "AttachAnsweredWith500Twice", rule("POST", "/certificates/attach$", {{"status", 500}}, 2));
+  attach_failed.binding_extra = "strategy = \"attach\"\n";
+  add(attach_failed);
   add({.name = "BindRefusedWith2051OnADomainThatHasACertificate",
        .inject =
            [](FaultMatrixTest& t) {

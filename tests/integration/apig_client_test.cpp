@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/apig/api_error.h"
 #include "daemon/apig/client.h"
 #include "daemon/apig/iam_authenticator.h"
 #include "daemon/auth/aksk_authenticator.h"
@@ -220,6 +221,45 @@ TEST_F(ApigClientTest, EveryCallHappyPathWithAkSk) {
   for (const json& entry : log["requests"]) {
     EXPECT_EQ(entry["auth"], "aksk") << entry.dump();
   }
+}
+
+// The certificate-object flow of strategy "attach": create, find by name (APIG.3325 for a
+// second create of one name), attach, attached-domains, detach, delete.
+TEST_F(ApigClientTest, CertificateObjectsAreCreatedFoundAttachedAndCounted) {
+  auth::AkSkAuthenticator authenticator(constant(kAccessKey), constant(kSecretKey), std::nullopt,
+                                        kProject, clock_);
+  apig::Client client = client_with(*transport_, authenticator);
+  apig::Certificate shape;
+  shape.type = "instance";
+  shape.instance_id = kInstance;
+  shape.algorithm_type = "RSA";
+
+  Result<apig::Certificate> created = client.create_certificate(upload(), shape);
+  ASSERT_TRUE(created) << created.error().to_string();
+  EXPECT_EQ(created->type, "instance");
+  EXPECT_EQ(created->instance_id, kInstance);
+  Result<apig::Certificate> again = client.create_certificate(upload(), shape);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(apig::apig_error(again.error()), apig::ApigError::NameExists)
+      << again.error().to_string();
+  remember(again.error());
+  Result<std::optional<apig::Certificate>> found =
+      client.find_certificate("www_20270101_abcdef01", kInstance);
+  ASSERT_TRUE(found) << found.error().to_string();
+  ASSERT_TRUE(*found);
+  EXPECT_EQ((*found)->id, created->id);
+  EXPECT_FALSE(*client.find_certificate("www_20270101_abcdef0", kInstance));  // exact names only
+  EXPECT_EQ(*client.attached_domain_count(created->id), 0);
+
+  ASSERT_TRUE(client.attach_certificate(kInstance, kGroup, kDomainId, created->id, false));
+  EXPECT_EQ(client.get_group(kInstance, kGroup)->url_domains.at(0).ssl_id, created->id);
+  EXPECT_EQ(*client.attached_domain_count(created->id), 1);
+  ASSERT_TRUE(client.detach_certificate(kInstance, kGroup, kDomainId, created->id));
+  EXPECT_EQ(*client.attached_domain_count(created->id), 0);
+  ASSERT_TRUE(client.delete_certificate(created->id));
+  Result<long> gone = client.attached_domain_count(created->id);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), ErrorCode::NotFound);
 }
 
 struct ValidationCase {

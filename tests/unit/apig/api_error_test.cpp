@@ -64,9 +64,11 @@ TEST(ApiError, RetryAfterIsKept) {
 }
 
 TEST(ApiError, EveryDocumentedValidationCodeHasAHint) {
-  for (const char* code : {"APIG.2101", "APIG.2102", "APIG.2103", "APIG.2104", "APIG.2105",
-                           "APIG.2106", "APIG.2109", "APIG.3148", "APIG.2012", "APIG.2051",
-                           "APIG.1002", "APIG.3020", "APIG.9008", "APIGW.0301"}) {
+  for (const char* code :
+       {"APIG.2101", "APIG.2102",  "APIG.2103", "APIG.2104", "APIG.2105", "APIG.2106",
+        "APIG.2109", "APIG.3148",  "APIG.2012", "APIG.2051", "APIG.1002", "APIG.3020",
+        "APIG.9008", "APIGW.0301", "APIG.1007", "APIG.1008", "APIG.2023", "APIG.2029",
+        "APIG.3305", "APIG.3325",  "APIG.3708", "APIG.3709", "APIG.3715"}) {
     EXPECT_FALSE(hint_for(code).empty()) << code;
   }
 }

@@ -102,6 +102,7 @@ struct Row {
   bool stop = false;                 // the daemon is stopping
   bool client_verification = false;  // the domain verifies client certificates (mTLS)
   std::string client_ca{};           // the upload's trusted_root_ca
+  std::string attach_id{};           // strategy "attach": the object to attach
   std::vector<Answer> answers{};
   // Expected.
   std::vector<std::string> requests{};  // "POST", "GET", ...
@@ -112,6 +113,8 @@ struct Row {
   std::vector<std::string> detached{};
   int sleeps = 0;
   std::vector<std::string> put_body_has{};  // in every PUT's body
+  std::size_t warnings = 0;
+  std::string attach_body = R"({"certificate_ids":["obj"]})";  // of every attach
 };
 
 class BindTest : public ::testing::TestWithParam<Row> {};
@@ -138,6 +141,7 @@ TEST_P(BindTest, FollowsItsEdges) {
   job.make_room = row.make_room;
   job.replicas = row.replicas;
   job.client_verification = row.client_verification;
+  job.attach_id = row.attach_id;
   const BindResult result = bind_with(transport, job, retry, row.client_ca);
 
   std::vector<std::string> methods;
@@ -157,9 +161,14 @@ TEST_P(BindTest, FollowsItsEdges) {
   }
   EXPECT_EQ(result.deleted, row.deleted);
   EXPECT_EQ(result.detached, row.detached);
+  EXPECT_EQ(result.warnings.size(), row.warnings);
   // Making room by deleting uses DELETE .../certificate/{id}; by detaching, the domain's
   // detach call with the id, never a DELETE.
   for (const testing::RecordedRequest& request : transport.requests()) {
+    if (request.url.ends_with("/certificates/attach")) {
+      EXPECT_TRUE(request.url.ends_with("/domains/d1/certificates/attach")) << request.url;
+      EXPECT_EQ(request.body, row.attach_body);
+    }
     if (request.url.ends_with("/certificates/detach")) {
       EXPECT_EQ(request.method, "POST");
       EXPECT_TRUE(request.url.ends_with("/domains/d1/certificates/detach")) << request.url;
@@ -344,6 +353,76 @@ const std::vector<Row> kRows = {
      .answers = {apig_error(404, "APIG.3021")},
      .requests = {"GET"},
      .error = "cannot carry client_ca"},
+    // Strategy "attach": the object made once per instance (certificate_object.h) is attached,
+    // then what it supersedes is detached; never a DELETE (cleanup deletes objects).
+    {.name = "AttachThenDetachesWhatItSupersedes",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Detach,
+     .attach_id = "obj",
+     .answers = {empty(204), empty(204)},
+     .requests = {"POST", "POST"},
+     .written = true,
+     .ssl_id = "obj",
+     .detached = {"old"}},
+    {.name = "AnAttachThatReplacedTheOldCertificateNeedsNoDetach",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Detach,
+     .attach_id = "obj",
+     .answers = {empty(204), apig_error(404, "APIG.3097")},
+     .requests = {"POST", "POST"},
+     .written = true,
+     .ssl_id = "obj"},
+    {.name = "ARefusedAttachDetachesFirstThenAttachesAgain",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Detach,
+     .attach_id = "obj",
+     .answers = {apig_error(400, "APIG.2051"), empty(204), empty(204)},
+     .requests = {"POST", "POST", "POST"},
+     .written = true,
+     .ssl_id = "obj",
+     .detached = {"old"}},
+    {.name = "AnAttachKeepsAForeignCertificateWithDriftReport",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Refuse,
+     .attach_id = "obj",
+     .answers = {empty(204)},
+     .requests = {"POST"},
+     .written = true,
+     .ssl_id = "obj"},
+    {.name = "ADetachOfTheSupersededThatFailsOnlyWarns",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Detach,
+     .attach_id = "obj",
+     .answers = {empty(204), apig_error(403, "APIG.1005")},
+     .requests = {"POST", "POST"},
+     .written = true,
+     .ssl_id = "obj",
+     .warnings = 1},
+    {.name = "ATransientDetachOfTheSupersededIsRetried",
+     .bound_ssl_id = "old",
+     .make_room = MakeRoom::Detach,
+     .attach_id = "obj",
+     .answers = {empty(204), apig_error(503, "APIG.9999"), empty(204)},
+     .requests = {"POST", "POST", "POST"},
+     .written = true,
+     .ssl_id = "obj",
+     .detached = {"old"},
+     .sleeps = 1},
+    {.name = "AnAttachWithAnUnknownOutcomeReReadsBeforeAttachingAgain",
+     .attach_id = "obj",
+     .answers = {timeout(), group_serving(std::string(kOurs))},
+     .requests = {"POST", "GET"},
+     .written = true,
+     .ssl_id = "ssl-www_20270101_abcdef01",
+     .sleeps = 1},
+    {.name = "AnAttachToAnMtlsDomainKeepsItVerifyingClients",
+     .client_verification = true,
+     .attach_id = "obj",
+     .answers = {empty(204)},
+     .requests = {"POST"},
+     .written = true,
+     .ssl_id = "obj",
+     .attach_body = R"({"certificate_ids":["obj"],"verified_client_certificate_enabled":true})"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Edges, BindTest, ::testing::ValuesIn(kRows),

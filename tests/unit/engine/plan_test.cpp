@@ -382,6 +382,7 @@ TEST(PlanNames, PrefixAndDate) {
 // only with drift = "repair".
 struct RoomRow {
   const char* name;
+  settings::Strategy strategy = settings::Strategy::Replace;
   bool created_by_us = false;  // the state lists the bound ssl_id as created
   apig::CertificateScope scope = apig::CertificateScope::Instance;
   const char* bound_name = "console_cert";
@@ -414,23 +415,30 @@ TargetInput bound_input(const settings::Settings& config, const DiskObservation&
 
 TEST(PlanMakeRoom, DeletesOnlyOurInstanceObjects) {
   const std::vector<RoomRow> rows = {
-      {"ours", true, apig::CertificateScope::Instance, "shop_20260101_bbbbbbbb",
-       settings::DriftPolicy::Repair, MakeRoom::Delete},
-      {"ours_with_report", true, apig::CertificateScope::Instance, "shop_20260101_bbbbbbbb",
-       settings::DriftPolicy::Report, MakeRoom::Delete},
-      {"ours_but_global", true, apig::CertificateScope::Global, "shop_20260101_bbbbbbbb",
-       settings::DriftPolicy::Repair, MakeRoom::Detach},
-      {"foreign_instance", false, apig::CertificateScope::Instance, "console_cert",
-       settings::DriftPolicy::Repair, MakeRoom::Detach},
-      {"foreign_global", false, apig::CertificateScope::Global, "console_cert",
-       settings::DriftPolicy::Repair, MakeRoom::Detach},
-      {"foreign_with_report", false, apig::CertificateScope::Instance, "console_cert",
-       settings::DriftPolicy::Report, MakeRoom::Refuse},
-      {"our_name_not_in_the_state", false, apig::CertificateScope::Instance,
-       "shop_20260101_bbbbbbbb", settings::DriftPolicy::Report, MakeRoom::Detach},
+      {"ours", settings::Strategy::Replace, true, apig::CertificateScope::Instance,
+       "shop_20260101_bbbbbbbb", settings::DriftPolicy::Repair, MakeRoom::Delete},
+      // An attach's object serves the binding's other domains: detached, deleted by cleanup.
+      {"ours_with_attach", settings::Strategy::Attach, true, apig::CertificateScope::Instance,
+       "shop_20260101_bbbbbbbb", settings::DriftPolicy::Repair, MakeRoom::Detach},
+      {"foreign_with_attach_and_report", settings::Strategy::Attach, false,
+       apig::CertificateScope::Instance, "console_cert", settings::DriftPolicy::Report,
+       MakeRoom::Refuse},
+      {"ours_with_report", settings::Strategy::Replace, true, apig::CertificateScope::Instance,
+       "shop_20260101_bbbbbbbb", settings::DriftPolicy::Report, MakeRoom::Delete},
+      {"ours_but_global", settings::Strategy::Replace, true, apig::CertificateScope::Global,
+       "shop_20260101_bbbbbbbb", settings::DriftPolicy::Repair, MakeRoom::Detach},
+      {"foreign_instance", settings::Strategy::Replace, false, apig::CertificateScope::Instance,
+       "console_cert", settings::DriftPolicy::Repair, MakeRoom::Detach},
+      {"foreign_global", settings::Strategy::Replace, false, apig::CertificateScope::Global,
+       "console_cert", settings::DriftPolicy::Repair, MakeRoom::Detach},
+      {"foreign_with_report", settings::Strategy::Replace, false, apig::CertificateScope::Instance,
+       "console_cert", settings::DriftPolicy::Report, MakeRoom::Refuse},
+      {"our_name_not_in_the_state", settings::Strategy::Replace, false,
+       apig::CertificateScope::Instance, "shop_20260101_bbbbbbbb", settings::DriftPolicy::Report,
+       MakeRoom::Detach},
   };
   for (const RoomRow& row : rows) {
-    const settings::Settings config = shop_config(row.drift, settings::Strategy::Replace);
+    const settings::Settings config = shop_config(row.drift, row.strategy);
     const DiskObservation disk = valid_rsa_disk();
     state::TargetState target_state;
     if (row.created_by_us) {
@@ -474,6 +482,13 @@ TEST(PlanClientVerification, WritesOnlyWhatKeepsTheCa) {
        ""},
       {"update_of_a_foreign_object", Strategy::Update, true, "console_cert", true, Action::Skip,
        "'console_cert' is not one"},
+      // Attach creates an object of its own with the CA: whatever is bound, it may write.
+      {"attach_over_a_foreign_object", Strategy::Attach, true, "console_cert", true, Action::Attach,
+       "then detaching 'console_cert'"},
+      {"attach_without_client_ca", Strategy::Attach, false, "console_cert", true, Action::Skip,
+       "set client_ca"},
+      {"attach_to_a_plain_domain", Strategy::Attach, false, "console_cert", false, Action::Attach,
+       "one certificate object on instance"},
   };
   for (const MtlsRow& row : rows) {
     settings::Settings config = shop_config(settings::DriftPolicy::Repair, row.strategy);
@@ -496,6 +511,30 @@ TEST(PlanClientVerification, WritesOnlyWhatKeepsTheCa) {
       EXPECT_TRUE(plans[0].failure) << row.name;
       EXPECT_FALSE(plans[0].retryable) << row.name;
     }
+  }
+}
+
+// A domain listed once per custom inbound port: in sync only when every entry serves ours;
+// bound on the first entry but not on another, only the others are written (a Bind, even
+// with strategy "update", whose PUT would rewrite what the first entry already serves).
+TEST(PlanPortEntries, InSyncOnlyWhenEveryEntryServesOurs) {
+  for (const settings::Strategy strategy :
+       {settings::Strategy::Replace, settings::Strategy::Update}) {
+    const settings::Settings config = shop_config(settings::DriftPolicy::Repair, strategy);
+    const DiskObservation disk = valid_rsa_disk();
+    TargetInput input = bound_input(config, disk, kNewName);
+    input.remote.port_entries = {{"d2", "old2", kNewName}};
+    PlanInput plan_input;
+    plan_input.settings = &config;
+    plan_input.targets.push_back(input);
+    plan_input.now = kNow;
+    EXPECT_EQ(plan(plan_input).front().action, Action::None);
+
+    plan_input.targets.front().remote.port_entries.push_back({"d3", "x", "console_cert"});
+    const TargetPlan lagging = plan(plan_input).front();
+    EXPECT_EQ(lagging.action, Action::Bind) << lagging.reason;
+    EXPECT_NE(lagging.reason.find("not on the domain's port entries d3"), std::string::npos)
+        << lagging.reason;
   }
 }
 

@@ -230,6 +230,7 @@ TEST(SettingsGoodConfig, FullParsesEveryKey) {
   EXPECT_EQ(second.cert_name, "wildcard");
   EXPECT_EQ(second.cert, directory / "certs" / "wildcard" / "fullchain.pem");
   EXPECT_EQ(second.key, directory / "certs" / "wildcard" / "privkey.pem");
+  EXPECT_EQ(second.strategy, Strategy::Attach);
   ASSERT_EQ(second.targets.size(), 1U);
   EXPECT_EQ(second.targets[0].domain, "*.example.org");
 

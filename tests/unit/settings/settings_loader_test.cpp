@@ -540,6 +540,7 @@ TEST(SettingsNames, SpellEnumsAsTheConfigDoes) {
   EXPECT_EQ(to_string(LogLevel::Warn), "warn");
   EXPECT_EQ(to_string(DriftPolicy::Report), "report");
   EXPECT_EQ(to_string(Strategy::Update), "update");
+  EXPECT_EQ(to_string(Strategy::Attach), "attach");
   EXPECT_EQ(to_string(AuthMethod::AkSk), "aksk");
   EXPECT_EQ(to_string(NotifyEvent::Expiring), "expiring");
 }

@@ -27,11 +27,9 @@
 #include <algorithm>
 #include <atomic>
 
-#include "daemon/core/in_quotes.h"
-#include "daemon/engine/certificate_object.h"
 #include "daemon/engine/cleanup.h"
+#include "daemon/engine/target_writes.h"
 #include "daemon/engine/worker_pool.h"
-#include "daemon/sys/atomic_file.h"
 
 namespace apig_certd::engine {
 
@@ -155,150 +153,6 @@ void replan_before_write(TargetRun& run, Pass& pass, apig::Client& client, Syste
   run.replanned = std::move(plan(again).front());
 }
 
-// The most a client_ca bundle may hold: hundreds of CA certificates.
-constexpr std::size_t kMaxClientCaBytes = std::size_t{1} << 20;
-
-// client_ca, read at each write (CA bundles change rarely, and only mTLS targets have one):
-// a regular file of PEM certificates.
-Result<std::string> read_client_ca(const std::string& path) {
-  Result<std::string> text = sys::read_small_file(path, kMaxClientCaBytes);
-  if (!text) {
-    return fail(std::move(text.error()).with_context("reading client_ca"));
-  }
-  if (text->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return fail(Error(ErrorCode::InvalidArgument,
-                      "client_ca " + in_quotes(path) + " holds no PEM certificate"));
-  }
-  return text;
-}
-
-// Strategy "attach": the one certificate object of a binding on one instance, made (or found)
-// before its targets' attaches.
-struct AttachObject {
-  std::size_t binding_index = 0;
-  std::string instance_id;
-  std::vector<std::size_t> runs;  // indices into the due runs
-  ObjectResult result;
-};
-
-void make_object(AttachObject& object, const TargetRun& first, const Observation& observation,
-                 Pass& pass, apig::Client& client) {
-  const TargetPlan& plan = first.plan;
-  std::string client_ca;
-  if (!first.observed->target->client_ca.empty()) {
-    Result<std::string> read = read_client_ca(first.observed->target->client_ca);
-    if (!read) {
-      object.result.error = std::move(read.error());
-      return;
-    }
-    client_ca = std::move(*read);
-  }
-  const cert::Bundle& bundle = *observation.bindings[object.binding_index].bundle.bundle;
-  const apig::CertificateAlgorithm algorithm = first.observed->input.disk->certificate->algorithm;
-  const ObjectJob job{object.instance_id, algorithm == apig::CertificateAlgorithm::Unknown
-                                              ? std::string()
-                                              : std::string(apig::to_string(algorithm))};
-  object.result = ensure_certificate_object(
-      job, {plan.certificate_name, bundle.certificate_pem(), &bundle.private_key_pem(), client_ca},
-      client, pass.retry);
-}
-
-// The objects of every binding and instance with an attach due, in parallel; returns each
-// due run's object id. A run whose object could not be made gets its write's error instead.
-std::vector<std::string> make_attach_objects(const Observation& observation,
-                                             const std::vector<TargetRun*>& due, Pass& pass) {
-  std::vector<AttachObject> objects;
-  for (std::size_t i = 0; i < due.size(); ++i) {
-    const TargetRun& run = *due[i];
-    if (run.plan.action != Action::Attach) {
-      continue;
-    }
-    const std::size_t binding = run.observed->binding_index;
-    const std::string& instance = run.observed->target->instance_id;
-    auto object = std::find_if(objects.begin(), objects.end(), [&](const AttachObject& item) {
-      return item.binding_index == binding && item.instance_id == instance;
-    });
-    if (object == objects.end()) {
-      object = objects.insert(objects.end(), AttachObject{binding, instance, {}, {}});
-    }
-    object->runs.push_back(i);
-  }
-  pass.pool.run(objects.size(), [&](std::size_t k, apig::Client& client) {
-    make_object(objects[k], *due[objects[k].runs.front()], observation, pass, client);
-  });
-  std::vector<std::string> ids(due.size());
-  for (AttachObject& object : objects) {
-    pass.requests += object.result.requests;
-    pass.writes += object.result.writes;
-    for (const std::size_t i : object.runs) {
-      if (object.result.id.empty()) {
-        due[i]->write = BindResult{};
-        due[i]->write->error = object.result.error;
-      } else {
-        ids[i] = object.result.id;
-      }
-    }
-  }
-  return ids;
-}
-
-// A domain listed once per custom inbound port: once the first entry serves the certificate,
-// the group is read again, and each other entry that does not serve it yet is written the
-// same way (on an APIG where the entries share their certificates, none is: bound once).
-void write_port_entries(TargetRun& run, const BindJob& job, const apig::CertificateUpload& upload,
-                        Pass& pass, apig::Client& client) {
-  const ObservedTarget& observed = *run.observed;
-  BindResult& result = *run.write;
-  ++result.requests;
-  Result<apig::Group> group =
-      client.get_group(observed.target->instance_id, observed.target->group_id);
-  if (!group) {
-    result.written = false;
-    result.error = std::move(group.error()).with_context("confirming the domain's port entries");
-    return;
-  }
-  const DiskCertificate& disk = *observed.input.disk->certificate;
-  for (const PortEntry& known : observed.input.remote.port_entries) {
-    const apig::UrlDomain* entry = group->find_domain_by_id(known.domain_id);
-    if (entry == nullptr) {
-      continue;  // The port entry was removed since the observation.
-    }
-    const BoundCertificate bound = bound_certificate(*entry, disk.algorithm);
-    if (bound.name == job.certificate_name) {
-      continue;
-    }
-    BindJob entry_job = job;
-    entry_job.domain_id = entry->id;
-    entry_job.bound_ssl_id = bound.ssl_id;
-    entry_job.bound_name = bound.name;
-    entry_job.update = false;
-    // The primary's policy, except that an object is never deleted from a port entry: it may
-    // be the one the other entries serve.
-    if (entry_job.make_room == MakeRoom::Delete) {
-      entry_job.make_room = MakeRoom::Detach;
-    }
-    entry_job.client_verification = entry->uses_client_verification();
-    BindResult entry_result = run_bind(entry_job, upload, client, pass.retry);
-    result.requests += entry_result.requests;
-    result.writes += entry_result.writes;
-    result.detached.insert(result.detached.end(), entry_result.detached.begin(),
-                           entry_result.detached.end());
-    result.warnings.insert(result.warnings.end(), entry_result.warnings.begin(),
-                           entry_result.warnings.end());
-    if (!entry_result.written) {
-      result.written = false;
-      result.error = std::move(entry_result.error);
-      if (result.error) {
-        result.error->with_context("port entry " + entry->id + " of '" + entry->domain + "'");
-      }
-      return;
-    }
-    if (!entry_result.ssl_id.empty() && entry_result.ssl_id != result.ssl_id) {
-      result.entry_ssl_ids.push_back(entry_result.ssl_id);
-    }
-  }
-}
-
 void execute_one(TargetRun& run, const cert::Bundle& bundle, const std::string& attach_id,
                  Pass& pass, apig::Client& client, SystemTime now) {
   if (pass.retry.stopping()) {
@@ -325,18 +179,16 @@ void execute_one(TargetRun& run, const cert::Bundle& bundle, const std::string& 
   job.replicas = pass.replicas();
   job.client_verification = observed.input.remote.client_verification;
   job.attach_id = attach_id;
-  std::string client_ca;  // an attach sends an object's id: the object carries the CA
-  if (!observed.target->client_ca.empty() && attach_id.empty()) {
-    Result<std::string> read = read_client_ca(observed.target->client_ca);
-    if (!read) {
-      run.write = BindResult{};
-      run.write->error = std::move(read.error());
-      return;
-    }
-    client_ca = std::move(*read);
+  // An attach sends an object's id: the object carries the CA.
+  Result<std::string> client_ca =
+      attach_id.empty() ? read_client_ca(*observed.target) : std::string();
+  if (!client_ca) {
+    run.write = BindResult{};
+    run.write->error = std::move(client_ca.error());
+    return;
   }
   const apig::CertificateUpload upload{plan.certificate_name, bundle.certificate_pem(),
-                                       &bundle.private_key_pem(), client_ca};
+                                       &bundle.private_key_pem(), *client_ca};
   const RemoteObservation& remote = observed.input.remote;
   if (remote.bound_name == plan.certificate_name && !remote.port_entries.empty()) {
     // Bound on the first entry already: only the other port entries are written.
@@ -349,7 +201,7 @@ void execute_one(TargetRun& run, const cert::Bundle& bundle, const std::string& 
     run.write = run_bind(job, upload, client, pass.retry);
   }
   if (run.write->written && !remote.port_entries.empty()) {
-    write_port_entries(run, job, upload, pass, client);
+    write_port_entries(run, job, upload, client, pass.retry);
   }
   pass.requests += run.write->requests;
   pass.writes += run.write->writes;
@@ -366,14 +218,16 @@ void execute(Observation& observation, std::vector<TargetRun>& runs, Pass& pass,
       due.push_back(&run);
     }
   }
-  const std::vector<std::string> objects = make_attach_objects(observation, due, pass);
+  const AttachObjects objects = make_attach_objects(observation, due, pass.pool, pass.retry);
+  pass.requests += objects.requests;
+  pass.writes += objects.writes;
   pass.pool.run(due.size(), [&](std::size_t i, apig::Client& client) {
     TargetRun& run = *due[i];
     if (run.write) {
       return;  // Its certificate object could not be made.
     }
-    execute_one(run, *observation.bindings[run.observed->binding_index].bundle.bundle, objects[i],
-                pass, client, now);
+    execute_one(run, *observation.bindings[run.observed->binding_index].bundle.bundle,
+                objects.ids[i], pass, client, now);
   });
 }
 
